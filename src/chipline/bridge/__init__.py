@@ -1,0 +1,1 @@
+"""Render back ends behind one interface: built-in chip synth, REAPER, reapy."""

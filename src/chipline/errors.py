@@ -1,0 +1,41 @@
+"""The exception hierarchy: every error chipline raises on purpose is a ChiplineError.
+
+A message says what failed, where (the file), and what to do about it. The CLI turns these into
+one line `Error: ...` and exit code 1; anything else is a bug and keeps its traceback.
+"""
+
+
+class ChiplineError(Exception):
+    """Base class of every error chipline raises on purpose."""
+
+
+class ConfigError(ChiplineError):
+    """A configuration file, key or value is invalid."""
+
+
+class MidiFileError(ChiplineError):
+    """A MIDI file cannot be read (not MIDI, truncated, empty, over a size cap)."""
+
+
+class EncodingError(ChiplineError):
+    """A token sequence or score cannot be encoded or decoded."""
+
+
+class DatasetError(ChiplineError):
+    """A dataset folder is missing, corrupt, or of another encoding version."""
+
+
+class ModelError(ChiplineError):
+    """A model or checkpoint is missing, corrupt, or incompatible."""
+
+
+class RenderError(ChiplineError):
+    """Audio could not be rendered or written."""
+
+
+class BridgeError(RenderError):
+    """An external renderer (REAPER, reapy) failed, timed out or is missing."""
+
+
+class DaemonError(ChiplineError):
+    """The watch daemon cannot start or run (lock held, inbox missing)."""

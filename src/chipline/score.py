@@ -1,0 +1,436 @@
+"""Notes and songs: frozen dataclasses, MIDI file <-> Song via mido, and quantisation.
+
+Reading is tolerant of what real files contain (running status, note-on velocity 0, overlapping
+or never-closed notes, malformed key-signature meta events) and strict about garbage: anything
+that is not a readable MIDI file raises `MidiFileError` naming the file and the problem. Every
+repair is counted and logged once per file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import mido
+import numpy as np
+import numpy.typing as npt
+
+from chipline.errors import MidiFileError
+
+logger = logging.getLogger(__name__)
+
+DRUM_CHANNEL = 9  # GM channel 10, counted from 0
+DEFAULT_US_PER_BEAT = 500_000  # 120 qpm, the MIDI default
+
+
+@dataclass(frozen=True, order=True)
+class Note:
+    """One sounding note. Ticks are absolute; `end_tick > start_tick` always."""
+
+    start_tick: int
+    end_tick: int
+    pitch: int
+    velocity: int = 100
+    channel: int = 0
+    program: int = 0
+    track: int = 0
+
+    @property
+    def is_drum(self) -> bool:
+        return self.channel == DRUM_CHANNEL
+
+
+@dataclass(frozen=True)
+class Tempo:
+    tick: int
+    us_per_beat: int
+
+    @property
+    def qpm(self) -> float:
+        return 60_000_000 / self.us_per_beat
+
+
+@dataclass(frozen=True)
+class TimeSignature:
+    tick: int
+    numerator: int = 4
+    denominator: int = 4
+
+
+@dataclass(frozen=True)
+class Song:
+    """A piece of music in ticks, with its tempo map and time signatures.
+
+    `tempos` and `time_signatures` are sorted, non-empty and start at tick 0. `notes` are sorted.
+    `end_tick` is where the piece ends (the last end-of-track), at least the last note's end.
+    """
+
+    ticks_per_beat: int
+    notes: tuple[Note, ...] = ()
+    tempos: tuple[Tempo, ...] = (Tempo(0, DEFAULT_US_PER_BEAT),)
+    time_signatures: tuple[TimeSignature, ...] = (TimeSignature(0),)
+    track_names: tuple[str, ...] = ("",)
+    end_tick: int = 0
+    midi_format: int = 1
+
+    @property
+    def qpm(self) -> float:
+        """The tempo at the start, in quarter notes per minute."""
+        return self.tempos[0].qpm
+
+    @property
+    def duration_sec(self) -> float:
+        return float(self.tick_to_sec(self.end_tick))
+
+    def tick_to_sec(self, ticks: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Seconds at `ticks` (scalar or array), following the tempo map."""
+        ticks = np.asarray(ticks, dtype=np.float64)
+        starts = np.array([t.tick for t in self.tempos], dtype=np.float64)
+        sec_per_tick = np.array([t.us_per_beat for t in self.tempos]) / (1e6 * self.ticks_per_beat)
+        offsets = np.concatenate([[0.0], np.cumsum(np.diff(starts) * sec_per_tick[:-1])])
+        i = np.searchsorted(starts, ticks, side="right") - 1
+        return offsets[i] + (ticks - starts[i]) * sec_per_tick[i]
+
+    def bar_ticks(self) -> list[int]:
+        """Start tick of every bar that begins before `end_tick`, following time signatures."""
+        bars: list[int] = []
+        sigs = self.time_signatures
+        for k, sig in enumerate(sigs):
+            stop = sigs[k + 1].tick if k + 1 < len(sigs) else max(self.end_tick, 1)
+            length = bar_length_ticks(sig, self.ticks_per_beat)
+            bars.extend(range(sig.tick, stop, length))
+        return bars
+
+
+def bar_length_ticks(sig: TimeSignature, ticks_per_beat: int) -> int:
+    return max(1, ticks_per_beat * 4 * sig.numerator // sig.denominator)
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Caps that turn absurd files into a clear error instead of a hang or an out-of-memory."""
+
+    max_file_bytes: int = 32 * 1024 * 1024
+    max_events: int = 2_000_000
+    max_duration_sec: float = 3 * 3600.0
+
+
+@dataclass
+class _Repairs:
+    """What reading had to fix in one file; logged once per file."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, what: str, n: int = 1) -> None:
+        self.counts[what] = self.counts.get(what, 0) + n
+
+    def log(self, path: Path) -> None:
+        if self.counts:
+            fixed = ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items()))
+            logger.warning("%s: repaired while reading: %s", path, fixed)
+
+
+def read_midi(path: str | os.PathLike[str], limits: ReadLimits = ReadLimits()) -> Song:
+    """Read a standard MIDI file (type 0, 1 or 2) into a `Song`.
+
+    Raises:
+        MidiFileError: the file is missing, empty, not MIDI, truncated or over a limit.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise MidiFileError(f"{path}: cannot read file ({e.strerror or e})") from e
+    repairs = _Repairs()
+    song = parse_midi(data, str(path), limits, repairs)
+    repairs.log(path)
+    return song
+
+
+def parse_midi(
+    data: bytes,
+    name: str = "<bytes>",
+    limits: ReadLimits = ReadLimits(),
+    repairs: _Repairs | None = None,
+) -> Song:
+    """Parse the bytes of a MIDI file; `name` is used in error messages."""
+    repairs = repairs if repairs is not None else _Repairs()
+    if not data:
+        raise MidiFileError(f"{name}: empty file (0 bytes)")
+    if len(data) > limits.max_file_bytes:
+        raise MidiFileError(
+            f"{name}: {len(data)} bytes is over the limit of {limits.max_file_bytes} bytes"
+        )
+    if data[:4] != b"MThd":
+        raise MidiFileError(f"{name}: not a MIDI file (no MThd header)")
+    mid = _mido_parse(data, name, repairs)
+    if mid.ticks_per_beat <= 0:
+        raise MidiFileError(f"{name}: SMPTE time division is not supported (only ticks per beat)")
+    num_events = sum(len(t) for t in mid.tracks)
+    if num_events > limits.max_events:
+        raise MidiFileError(f"{name}: {num_events} events is over the limit of {limits.max_events}")
+    song = _to_song(mid, repairs)
+    if song.duration_sec > limits.max_duration_sec:
+        raise MidiFileError(
+            f"{name}: lasts {song.duration_sec:.0f} s, "
+            f"over the limit of {limits.max_duration_sec:.0f} s"
+        )
+    return song
+
+
+def _mido_parse(data: bytes, name: str, repairs: _Repairs) -> mido.MidiFile:
+    try:
+        return _mido_from_bytes(data)
+    except mido.midifiles.meta.KeySignatureError:
+        # Some real game files (Simutrans, Freedoom) carry key signatures mido refuses; the music
+        # is fine. Turn each invalid one into a sequencer-specific meta event, which we ignore.
+        patched, n = _neutralise_bad_key_signatures(data)
+        repairs.add("malformed key-signature meta events skipped", n)
+        try:
+            return _mido_from_bytes(patched)
+        except Exception as e:  # noqa: BLE001 - any parse failure of the bytes is a bad file
+            raise MidiFileError(f"{name}: {_describe(e)}") from e
+    except Exception as e:  # noqa: BLE001 - mido raises many types for a bad file
+        raise MidiFileError(f"{name}: {_describe(e)}") from e
+
+
+def _mido_from_bytes(data: bytes) -> mido.MidiFile:
+    import io
+
+    return mido.MidiFile(file=io.BytesIO(data), clip=True)
+
+
+def _describe(e: Exception) -> str:
+    if isinstance(e, EOFError):
+        return "truncated MIDI file (ends in the middle of a chunk or event)"
+    text = str(e) or type(e).__name__
+    return f"corrupt MIDI data ({text})"
+
+
+def _neutralise_bad_key_signatures(data: bytes) -> tuple[bytes, int]:
+    out = bytearray(data)
+    count = 0
+    i = out.find(b"\xff\x59\x02")
+    while i != -1 and i + 4 < len(out):
+        sharps = out[i + 3] - 256 if out[i + 3] > 127 else out[i + 3]
+        if not (-7 <= sharps <= 7 and out[i + 4] in (0, 1)):
+            out[i + 1] = 0x7F
+            count += 1
+        i = out.find(b"\xff\x59\x02", i + 3)
+    return bytes(out), count
+
+
+def _to_song(mid: mido.MidiFile, repairs: _Repairs) -> Song:
+    notes: list[Note] = []
+    tempos: dict[int, int] = {}
+    sigs: dict[int, TimeSignature] = {}
+    names: list[str] = []
+    end_tick = 0
+    offset = 0  # type 2 files hold independent sequences played one after another
+    for track_index, track in enumerate(mid.tracks):
+        tick = offset
+        open_notes: dict[
+            tuple[int, int], tuple[int, int, int]
+        ] = {}  # (ch, pitch) -> start, vel, prog
+        programs = [0] * 16
+        name = ""
+        for msg in track:
+            tick += msg.time
+            kind = msg.type
+            if kind == "note_on" and msg.velocity > 0:
+                key = (msg.channel, msg.note)
+                if key in open_notes:  # retrigger: a new attack ends the sounding note
+                    repairs.add("overlapping notes of the same pitch split")
+                    _close(notes, open_notes.pop(key), key, tick, track_index, repairs)
+                open_notes[key] = (tick, msg.velocity, programs[msg.channel])
+            elif kind in ("note_off", "note_on"):
+                key = (msg.channel, msg.note)
+                if key in open_notes:
+                    _close(notes, open_notes.pop(key), key, tick, track_index, repairs)
+            elif kind == "program_change":
+                programs[msg.channel] = msg.program
+            elif kind == "set_tempo":
+                tempos[tick] = msg.tempo
+            elif kind == "time_signature":
+                sigs[tick] = TimeSignature(tick, msg.numerator, msg.denominator)
+            elif kind == "track_name" and not name:
+                name = msg.name
+        if open_notes:
+            repairs.add("notes never closed (closed at end of track)", len(open_notes))
+            for key, opened in sorted(open_notes.items()):
+                _close(notes, opened, key, tick, track_index, repairs)
+        names.append(name)
+        end_tick = max(end_tick, tick)
+        if mid.type == 2:
+            offset = tick
+    if not tempos or min(tempos) > 0:
+        tempos.setdefault(0, DEFAULT_US_PER_BEAT)
+    if not sigs or min(sigs) > 0:
+        sigs.setdefault(0, TimeSignature(0))
+    notes.sort()
+    end_tick = max([end_tick] + [n.end_tick for n in notes])
+    return Song(
+        ticks_per_beat=mid.ticks_per_beat,
+        notes=tuple(notes),
+        tempos=tuple(Tempo(t, us) for t, us in sorted(tempos.items())),
+        time_signatures=tuple(sigs[t] for t in sorted(sigs)),
+        track_names=tuple(names) or ("",),
+        end_tick=end_tick,
+        midi_format=mid.type,
+    )
+
+
+def _close(
+    notes: list[Note],
+    opened: tuple[int, int, int],
+    key: tuple[int, int],
+    tick: int,
+    track: int,
+    repairs: _Repairs,
+) -> None:
+    start, velocity, program = opened
+    if tick <= start:
+        repairs.add("zero-length notes dropped")
+        return
+    channel, pitch = key
+    notes.append(Note(start, tick, pitch, velocity, channel, program, track))
+
+
+def write_midi(song: Song, path: str | os.PathLike[str]) -> Path:
+    """Write `song` as a type 1 MIDI file, atomically (a reader never sees a partial file).
+
+    One MIDI track per entry of `song.track_names`; tempo and time signatures go in the first.
+    """
+    path = Path(path)
+    mid = mido.MidiFile(type=1, ticks_per_beat=song.ticks_per_beat)
+    num_tracks = max([len(song.track_names)] + [n.track + 1 for n in song.notes])
+    for index in range(num_tracks):
+        events: list[tuple[int, int, mido.Message | mido.MetaMessage]] = []
+        name = song.track_names[index] if index < len(song.track_names) else ""
+        if name:
+            events.append((0, 0, mido.MetaMessage("track_name", name=name)))
+        if index == 0:
+            for t in song.tempos:
+                events.append((t.tick, 1, mido.MetaMessage("set_tempo", tempo=t.us_per_beat)))
+            for s in song.time_signatures:
+                meta = mido.MetaMessage(
+                    "time_signature", numerator=s.numerator, denominator=s.denominator
+                )
+                events.append((s.tick, 1, meta))
+        events.extend(_note_events(n for n in song.notes if n.track == index))
+        events.sort(key=lambda e: (e[0], e[1]))
+        track = mido.MidiTrack()
+        last = 0
+        for tick, _, msg in events:
+            track.append(msg.copy(time=tick - last))
+            last = tick
+        track.append(mido.MetaMessage("end_of_track", time=max(0, song.end_tick - last)))
+        mid.tracks.append(track)
+    return _atomic_save(mid, path)
+
+
+def _note_events(
+    notes: Iterable[Note],
+) -> list[tuple[int, int, mido.Message | mido.MetaMessage]]:
+    # Sort keys at one tick: meta (1) < note off (2) < program (3) < note on (4), so a note that
+    # ends where the next one starts at the same pitch stays two notes.
+    events: list[tuple[int, int, mido.Message | mido.MetaMessage]] = []
+    programs: dict[int, int] = {}
+    for n in sorted(notes):
+        if programs.get(n.channel, 0) != n.program or n.channel not in programs:
+            programs[n.channel] = n.program
+            if n.program or n.start_tick:
+                msg = mido.Message("program_change", channel=n.channel, program=n.program)
+                events.append((n.start_tick, 3, msg))
+        on = mido.Message("note_on", channel=n.channel, note=n.pitch, velocity=n.velocity)
+        off = mido.Message("note_off", channel=n.channel, note=n.pitch, velocity=0)
+        events.append((n.start_tick, 4, on))
+        events.append((n.end_tick, 2, off))
+    return events
+
+
+def _atomic_save(mid: mido.MidiFile, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            mid.save(file=f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def quantize(song: Song, steps_per_quarter: int = 4) -> Song:
+    """Snap `song` to a grid of `steps_per_quarter` steps per beat; its ticks become steps.
+
+    Rounding follows Magenta's quantiser (cutoff 0.5): a time snaps to the nearest step, halves
+    round up, and a note whose start and end snap to the same step is lengthened to one step.
+    Working in ticks (beats) rather than seconds, it also handles tempo changes. Quantising a
+    quantised song again changes nothing.
+    """
+    tpb = song.ticks_per_beat
+
+    def snap(tick: int) -> int:
+        return (2 * tick * steps_per_quarter + tpb) // (2 * tpb)
+
+    notes = []
+    for n in song.notes:
+        start, end = snap(n.start_tick), snap(n.end_tick)
+        notes.append(replace(n, start_tick=start, end_tick=max(end, start + 1)))
+    notes.sort()
+    tempos = {snap(t.tick): t.us_per_beat for t in song.tempos}
+    sigs = {snap(s.tick): s for s in song.time_signatures}
+    end_tick = max([snap(song.end_tick)] + [n.end_tick for n in notes])
+    return replace(
+        song,
+        ticks_per_beat=steps_per_quarter,
+        notes=tuple(notes),
+        tempos=tuple(Tempo(t, us) for t, us in sorted(tempos.items())),
+        time_signatures=tuple(replace(sigs[t], tick=t) for t in sorted(sigs)),
+        end_tick=end_tick,
+    )
+
+
+def max_polyphony(notes: Sequence[Note]) -> int:
+    """The largest number of notes sounding at once."""
+    events = sorted([(n.start_tick, 1) for n in notes] + [(n.end_tick, -1) for n in notes])
+    level = peak = 0
+    for _, delta in events:  # ends (-1) sort before starts (+1) at the same tick
+        level += delta
+        peak = max(peak, level)
+    return peak
+
+
+def tempo_at(song: Song, tick: int) -> Tempo:
+    """The tempo in force at `tick`."""
+    i = bisect.bisect_right([t.tick for t in song.tempos], tick) - 1
+    return song.tempos[max(i, 0)]
+
+
+def describe(song: Song) -> dict[str, object]:
+    """A summary of `song` for people and machines (what `chipline info` prints)."""
+    pitched = [n for n in song.notes if not n.is_drum]
+    sig = song.time_signatures[0]
+    bar = bar_length_ticks(sig, song.ticks_per_beat)
+    return {
+        "format": song.midi_format,
+        "tracks": len(song.track_names),
+        "notes": len(song.notes),
+        "drum_notes": len(song.notes) - len(pitched),
+        "duration_sec": round(song.duration_sec, 3),
+        "bars": round(song.end_tick / bar, 3),
+        "qpm": round(song.qpm, 3),
+        "tempo_changes": len(song.tempos) - 1,
+        "time_signature": f"{sig.numerator}/{sig.denominator}",
+        "pitch_range": [min(n.pitch for n in pitched), max(n.pitch for n in pitched)]
+        if pitched
+        else None,
+        "max_polyphony": max_polyphony(song.notes),
+    }
