@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from chipline.score import Tempo, TimeSignature
+import numpy as np
+import numpy.typing as npt
+
+from chipline.score import Tempo, TimeSignature, ticks_to_sec
 
 VoiceKind = Literal["pulse", "triangle", "noise", "vrc6_pulse", "saw"]
 ChipName = Literal["nes", "vrc6"]
@@ -92,3 +95,7 @@ class ChipScore:
     @property
     def voices(self) -> tuple[str, ...]:
         return CHIP_VOICES[self.chip]
+
+    def tick_to_sec(self, ticks: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Seconds at `ticks` (scalar or array), following the tempo map."""
+        return ticks_to_sec(ticks, self.tempos, self.ticks_per_beat)

@@ -89,12 +89,7 @@ class Song:
 
     def tick_to_sec(self, ticks: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Seconds at `ticks` (scalar or array), following the tempo map."""
-        ticks = np.asarray(ticks, dtype=np.float64)
-        starts = np.array([t.tick for t in self.tempos], dtype=np.float64)
-        sec_per_tick = np.array([t.us_per_beat for t in self.tempos]) / (1e6 * self.ticks_per_beat)
-        offsets = np.concatenate([[0.0], np.cumsum(np.diff(starts) * sec_per_tick[:-1])])
-        i = np.searchsorted(starts, ticks, side="right") - 1
-        return offsets[i] + (ticks - starts[i]) * sec_per_tick[i]
+        return ticks_to_sec(ticks, self.tempos, self.ticks_per_beat)
 
     def bar_ticks(self) -> list[int]:
         """Start tick of every bar that begins before `end_tick`, following time signatures."""
@@ -105,6 +100,18 @@ class Song:
             length = bar_length_ticks(sig, self.ticks_per_beat)
             bars.extend(range(sig.tick, stop, length))
         return bars
+
+
+def ticks_to_sec(
+    ticks: npt.ArrayLike, tempos: Sequence[Tempo], ticks_per_beat: int
+) -> npt.NDArray[np.float64]:
+    """Seconds at `ticks` (scalar or array) under the sorted tempo map `tempos` (first at 0)."""
+    ticks = np.asarray(ticks, dtype=np.float64)
+    starts = np.array([t.tick for t in tempos], dtype=np.float64)
+    sec_per_tick = np.array([t.us_per_beat for t in tempos]) / (1e6 * ticks_per_beat)
+    offsets = np.concatenate([[0.0], np.cumsum(np.diff(starts) * sec_per_tick[:-1])])
+    i = np.searchsorted(starts, ticks, side="right") - 1
+    return offsets[i] + (ticks - starts[i]) * sec_per_tick[i]
 
 
 def bar_length_ticks(sig: TimeSignature, ticks_per_beat: int) -> int:
