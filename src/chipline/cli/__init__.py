@@ -38,9 +38,10 @@ def cli(verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from chipline.cli import info
+    from chipline.cli import info, reaper
 
     cli.add_command(info.info)
+    cli.add_command(reaper.reaper)
 
 
 _register()

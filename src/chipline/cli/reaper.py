@@ -1,0 +1,86 @@
+"""`chipline reaper ...`: write a job's REAPER project, check a REAPER setup, install actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from chipline.bridge.project import (
+    ProjectConfig,
+    arranged_song,
+    default_template,
+    write_project,
+)
+from chipline.errors import ConfigError
+from chipline.score import read_midi
+
+_IN_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.group()
+def reaper() -> None:
+    """Render through REAPER: build projects, check the setup, install REAPER actions."""
+
+
+def _parse_map(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        voice, sep, track = pair.partition("=")
+        if not sep or not voice.strip() or not track.strip():
+            raise ConfigError(f"--map {pair!r}: expected VOICE=TRACK, e.g. 'Pulse 1=Lead'")
+        mapping[voice.strip()] = track.strip()
+    return mapping
+
+
+@reaper.command()
+@click.argument("midi", type=_IN_FILE)
+@click.option("-t", "--template", type=_IN_FILE, help="REAPER template (.rpp); default: ours.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--render-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder REAPER renders into (default: next to the project).",
+)
+@click.option(
+    "--format", "render_format", type=click.Choice(["wav", "mp3"]), default="mp3", show_default=True
+)
+@click.option("--sample-rate", type=click.IntRange(8000, 384000), default=48000, show_default=True)
+@click.option("--tail-sec", type=click.FloatRange(0, 60), default=1.0, show_default=True)
+@click.option(
+    "--chip",
+    type=click.Choice(["nes", "vrc6"]),
+    default="nes",
+    show_default=True,
+    help="Chip to arrange for when the MIDI is not arranged yet.",
+)
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="VOICE=TRACK",
+    help="Play a voice on a template track of another name (repeatable).",
+)
+def project(
+    midi: Path,
+    template: Path | None,
+    output: Path,
+    render_dir: Path | None,
+    render_format: str,
+    sample_rate: int,
+    tail_sec: float,
+    chip: str,
+    mapping: tuple[str, ...],
+) -> None:
+    """Write the REAPER project for MIDI (arranged per voice) without rendering it."""
+    cfg = ProjectConfig(
+        output_dir=(render_dir or output.parent).resolve(),
+        output_name=output.stem,
+        render_format=render_format,  # type: ignore[arg-type]
+        sample_rate=sample_rate,
+        tail_sec=tail_sec,
+        track_names=_parse_map(mapping),
+    )
+    song = arranged_song(read_midi(midi), chip)  # type: ignore[arg-type]
+    path, _ = write_project(template or default_template(), song, cfg, output)
+    click.echo(f"{path}: REAPER project, renders {cfg.output_path}")

@@ -1,0 +1,79 @@
+"""`chipline reaper project`: arranged MIDI in, a REAPER project out (nothing rendered)."""
+
+from __future__ import annotations
+
+import rpp
+from reaper_fixtures import (
+    USER_TEMPLATE,
+    item_notes,
+    nes_song,
+    song_notes_by_voice,
+    track_by_name,
+    write,
+)
+
+from chipline.cli import cli
+from chipline.score import write_midi
+
+
+def test_project_from_arranged_midi(runner, tmp_path):
+    song = nes_song()
+    midi = write_midi(song, tmp_path / "level 1.mid")
+    template = write(tmp_path / "user.RPP", USER_TEMPLATE)
+    out = tmp_path / "jobs" / "level1.rpp"
+    result = runner.invoke(
+        cli,
+        [
+            "reaper",
+            "project",
+            str(midi),
+            "-t",
+            str(template),
+            "-o",
+            str(out),
+            "--map",
+            "Pulse 1=Lead",
+            "--format",
+            "mp3",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.output
+    assert "level1.mp3" in result.output
+    root = rpp.loads(out.read_text())
+    assert root.find("RENDER_FILE")[1] == str(out.parent.resolve())
+    assert root.find("RENDER_PATTERN")[1] == "level1"
+    expected = song_notes_by_voice(song)
+    assert item_notes(track_by_name(root, "Lead"))[1] == expected["Pulse 1"]
+    assert item_notes(track_by_name(root, "Noise"))[1] == expected["Noise"]
+
+
+def test_template_without_voice_tracks_is_one_clear_error(runner, tmp_path):
+    midi = write_midi(nes_song(), tmp_path / "a.mid")
+    template = write(tmp_path / "user.RPP", USER_TEMPLATE)
+    result = runner.invoke(
+        cli, ["reaper", "project", str(midi), "-t", str(template), "-o", str(tmp_path / "a.rpp")]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ")
+    assert "Expected tracks named" in result.output
+    assert not (tmp_path / "a.rpp").exists()
+
+
+def test_bad_map_option(runner, tmp_path):
+    midi = write_midi(nes_song(), tmp_path / "a.mid")
+    result = runner.invoke(
+        cli, ["reaper", "project", str(midi), "-o", str(tmp_path / "a.rpp"), "--map", "Lead"]
+    )
+    assert result.exit_code == 1
+    assert "VOICE=TRACK" in result.output
+
+
+def test_default_template(runner, tmp_path):
+    midi = write_midi(nes_song(), tmp_path / "a.mid")
+    result = runner.invoke(cli, ["reaper", "project", str(midi), "-o", str(tmp_path / "a.rpp")])
+    assert result.exit_code == 0, result.output
+    root = rpp.loads((tmp_path / "a.rpp").read_text())
+    assert (
+        item_notes(track_by_name(root, "Pulse 1"))[1] == song_notes_by_voice(nes_song())["Pulse 1"]
+    )
