@@ -1,0 +1,161 @@
+"""Render a ChipScore: driver frames → timer-exact level changes → mixer → band-limited audio."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from chipline.chip import VOICES, ChipScore
+from chipline.errors import ConfigError, RenderError
+from chipline.synth import apu, blep, filters, mix, noise, tables
+from chipline.synth.driver import VoiceFrames, num_frames_for, release_frames, voice_frames
+from chipline.synth.filters import FilterName
+from chipline.synth.tables import RegionName
+
+FloatArray = npt.NDArray[np.float64]
+TAIL_SEC = 0.05  # silence after the last release, for the filters and kernels to settle
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """How to render: output sample rate, console region (clock), output filter profile."""
+
+    sample_rate: int = 44100
+    region: RegionName = "ntsc"
+    filter: FilterName = "clean"
+
+    def __post_init__(self) -> None:
+        if not 8000 <= self.sample_rate <= 192_000:
+            raise ConfigError(f"sample_rate {self.sample_rate}: use 8000..192000 Hz")
+        if self.region not in tables.REGIONS:
+            raise ConfigError(f"region {self.region!r}: use one of {sorted(tables.REGIONS)}")
+        if self.filter not in filters.PROFILES:
+            raise ConfigError(f"filter {self.filter!r}: use one of {sorted(filters.PROFILES)}")
+
+
+DEFAULT_CONFIG = SynthConfig()
+
+
+def default_num_samples(score: ChipScore, config: SynthConfig) -> int:
+    """The piece up to `end_tick`, plus the longest release and a short settling tail."""
+    region = tables.REGIONS[config.region]
+    tail_sec = (release_frames(score) + 1) / region.frame_hz + TAIL_SEC
+    return int(np.ceil((float(score.tick_to_sec(score.end_tick)) + tail_sec) * config.sample_rate))
+
+
+@dataclass(frozen=True)
+class _Context:
+    score: ChipScore
+    config: SynthConfig
+    num_samples: int
+    frame_start: npt.NDArray[np.int64]
+    cycles_per_sample: float
+
+    def frames(self, voice: str) -> VoiceFrames:
+        num_frames = len(self.frame_start) - 1
+        return voice_frames(self.score, voice, num_frames, self.config.region)
+
+    def synthesize(self, cycles: list[np.ndarray], deltas: list[np.ndarray]) -> FloatArray:
+        if not cycles:
+            return np.zeros(self.num_samples)
+        tau = np.concatenate(cycles) / self.cycles_per_sample
+        return blep.synthesize(tau, np.concatenate(deltas), self.num_samples)
+
+    def noise(self, frames: VoiceFrames) -> FloatArray:
+        value = mix.NOISE_TABLE[frames.volume]
+        return noise.noise_samples(
+            frames, self.frame_start, value, self.num_samples, self.cycles_per_sample
+        )
+
+
+def _context(score: ChipScore, config: SynthConfig, num_samples: int | None) -> _Context:
+    unknown = sorted({n.voice for n in score.notes} - set(score.voices))
+    if unknown:
+        raise RenderError(
+            f"score for chip {score.chip!r} has notes on {unknown}: "
+            f"its voices are {list(score.voices)}; re-arrange for the right chip"
+        )
+    if num_samples is None:
+        num_samples = default_num_samples(score, config)
+    if num_samples < 0:
+        raise RenderError(f"num_samples {num_samples} is negative")
+    region = tables.REGIONS[config.region]
+    num_frames = num_frames_for(num_samples, config.sample_rate, region)
+    return _Context(
+        score,
+        config,
+        num_samples,
+        apu.frame_starts(num_frames, region),
+        region.cpu_hz / config.sample_rate,
+    )
+
+
+def _tonal_changes(ctx: _Context, voice: str, frames: VoiceFrames) -> tuple[np.ndarray, FloatArray]:
+    """Mixer-output changes of one non-noise voice heard alone."""
+    events = apu.EVENT_MAKERS[frames.kind](frames, ctx.frame_start)
+    if frames.kind == "pulse":
+        return apu.changes(events, mix.PULSE_TABLE[events.level])
+    if frames.kind == "triangle":
+        return apu.changes(events, mix.TRIANGLE_TABLE[events.level])
+    return apu.changes(events, mix.VRC6_STEP * events.level)
+
+
+def _pulse_pair_changes(ctx: _Context, voices: list[str]) -> tuple[np.ndarray, FloatArray]:
+    """Both pulses through the shared nonlinear pulse mixer (their levels add before it)."""
+    cycles, raw = [], []
+    for voice in voices:
+        events = apu.pulse_events(ctx.frames(voice), ctx.frame_start)
+        cycles.append(events.cycle)
+        raw.append(np.diff(events.level, prepend=0))
+    cycle = np.concatenate(cycles)
+    order = np.argsort(cycle, kind="stable")
+    total = np.cumsum(np.concatenate(raw)[order])
+    merged = apu.LevelEvents(cycle[order], total)
+    return apu.changes(merged, mix.PULSE_TABLE[total])
+
+
+def mix_unfiltered(
+    score: ChipScore, config: SynthConfig = DEFAULT_CONFIG, num_samples: int | None = None
+) -> FloatArray:
+    """The mixer output before the output filter: float64, shape (num_samples,), in [0, ~1.3]."""
+    ctx = _context(score, config, num_samples)
+    pulses = [v for v in score.voices if VOICES[v].kind == "pulse"]
+    cycles, deltas = [], []
+    if pulses:
+        c, d = _pulse_pair_changes(ctx, pulses)
+        cycles.append(c)
+        deltas.append(d)
+    out = np.zeros(ctx.num_samples)
+    for voice in score.voices:
+        kind = VOICES[voice].kind
+        if kind == "noise":
+            out += ctx.noise(ctx.frames(voice))
+        elif kind != "pulse":
+            c, d = _tonal_changes(ctx, voice, ctx.frames(voice))
+            cycles.append(c)
+            deltas.append(d)
+    return out + ctx.synthesize(cycles, deltas)
+
+
+def stems_unfiltered(
+    score: ChipScore, config: SynthConfig = DEFAULT_CONFIG, num_samples: int | None = None
+) -> dict[str, FloatArray]:
+    """Each voice through the mixer as if the others were silent, before the output filter."""
+    ctx = _context(score, config, num_samples)
+    stems: dict[str, FloatArray] = {}
+    for voice in score.voices:
+        frames = ctx.frames(voice)
+        if frames.kind == "noise":
+            stems[voice] = ctx.noise(frames)
+        else:
+            c, d = _tonal_changes(ctx, voice, frames)
+            stems[voice] = ctx.synthesize([c], [d])
+    return stems
+
+
+def finish(x: FloatArray, config: SynthConfig) -> npt.NDArray[np.float32]:
+    """Output filter, then float32 clipped to [-1, 1]."""
+    y = filters.apply(x, config.filter, config.sample_rate)
+    return np.clip(y, -1.0, 1.0).astype(np.float32)

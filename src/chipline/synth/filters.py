@@ -1,0 +1,51 @@
+"""Output filter profiles: the analog stages after the chip's DAC, as first-order IIR sections.
+
+NESdev "APU Mixer": the NES front-loader has a 90 Hz and a 440 Hz first-order high-pass and a
+14 kHz first-order low-pass; the Famicom a 37 Hz high-pass. `clean` only blocks DC (20 Hz).
+Each stage is the bilinear transform of the analog one-pole with the cutoff pre-warped, so its
+−3 dB point falls exactly on the nominal frequency.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy import signal
+
+FilterName = Literal["clean", "famicom", "nes"]
+Stage = tuple[Literal["highpass", "lowpass"], float]
+
+PROFILES: dict[str, tuple[Stage, ...]] = {
+    "clean": (("highpass", 20.0),),
+    "famicom": (("highpass", 37.0),),
+    "nes": (("highpass", 90.0), ("highpass", 440.0), ("lowpass", 14_000.0)),
+}
+
+
+def stage_sos(
+    kind: Literal["highpass", "lowpass"], cutoff_hz: float, sample_rate: int
+) -> np.ndarray:
+    """One first-order stage as a second-order section: float64, shape (1, 6)."""
+    k = np.tan(np.pi * min(cutoff_hz, 0.49 * sample_rate) / sample_rate)
+    if kind == "highpass":
+        b = np.array([1.0, -1.0, 0.0]) / (1.0 + k)
+    else:
+        b = np.array([k, k, 0.0]) / (1.0 + k)
+    a = np.array([1.0, (k - 1.0) / (k + 1.0), 0.0])
+    return np.concatenate([b, a])[None, :]
+
+
+def profile_sos(name: FilterName, sample_rate: int) -> np.ndarray:
+    """All stages of a profile: float64, shape (num_stages, 6)."""
+    return np.concatenate([stage_sos(kind, hz, sample_rate) for kind, hz in PROFILES[name]])
+
+
+def apply(
+    x: npt.NDArray[np.float64], name: FilterName, sample_rate: int
+) -> npt.NDArray[np.float64]:
+    """Filter `x` (float64, shape (n,)) from rest: the chip output is 0 before the piece."""
+    if len(x) == 0:
+        return x.copy()
+    return signal.sosfilt(profile_sos(name, sample_rate), x)
