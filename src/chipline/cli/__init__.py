@@ -38,10 +38,11 @@ def cli(verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from chipline.cli import info, reaper
+    from chipline.cli import info, ingest, reaper
 
     cli.add_command(info.info)
     cli.add_command(reaper.reaper)
+    cli.add_command(ingest.ingest)
 
 
 _register()
