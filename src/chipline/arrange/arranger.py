@@ -1,0 +1,156 @@
+"""`arrange`: a polyphonic `Song` → a `ChipScore` with monophonic voices, following a preset."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from chipline.arrange.allocate import Roles, Segment, allocate
+from chipline.arrange.drums import drum_notes, velocity_volume
+from chipline.arrange.preset import Preset, load_preset
+from chipline.chip import CHIP_VOICES, VOICES, ChipName, ChipNote, ChipScore
+from chipline.errors import ConfigError, EncodingError
+from chipline.score import Song, Tempo, bar_length_ticks
+
+NTSC_FRAME_HZ = 1_789_773 / 29_780.5  # 60.0988 Hz: the 2A03's NMI rate
+PAL_FRAME_HZ = 1_662_607 / 33_247.5  # 50.007 Hz
+
+# Inner voices in the order they are used; the last one plays the arpeggio of any extra tones.
+HARMONY_VOICES: dict[str, tuple[str, ...]] = {
+    "nes": ("Pulse 2",),
+    "vrc6": ("Pulse 2", "VRC6 Pulse 1", "VRC6 Pulse 2", "VRC6 Saw"),
+}
+
+
+@dataclass(frozen=True)
+class ArrangeConfig:
+    """How a song is arranged for a chip.
+
+    `steal_beats`: a new note above the sounding melody (below the sounding bass) takes over only
+    if it lasts at least this many beats (the hysteresis of the skyline). `*_range`: inclusive
+    MIDI pitches each role is folded into by octaves (clipped to the voice's own range).
+    `arpeggio_frames_per_tone`: frames each chord tone of an arpeggio lasts. `frame_hz`: the
+    chip's frame rate, which times drum lengths (NTSC by default).
+    """
+
+    chip: ChipName = "nes"
+    arpeggio: bool = True
+    preset: Path | None = None
+    steal_beats: float = 0.25
+    arpeggio_frames_per_tone: int = 1
+    max_arpeggio_tones: int = 4
+    melody_range: tuple[int, int] = (45, 96)
+    bass_range: tuple[int, int] = (28, 72)
+    harmony_range: tuple[int, int] = (45, 96)
+    frame_hz: float = NTSC_FRAME_HZ
+
+    def __post_init__(self) -> None:
+        if self.chip not in CHIP_VOICES:
+            raise ConfigError(f"unknown chip {self.chip!r}; choose one of {', '.join(CHIP_VOICES)}")
+        for name in ("melody_range", "bass_range", "harmony_range"):
+            low, high = getattr(self, name)
+            if high - low < 11:
+                raise ConfigError(f"{name} {low}..{high} must span at least an octave (12 keys)")
+        if self.steal_beats < 0 or self.frame_hz <= 0:
+            raise ConfigError("steal_beats must be >= 0 and frame_hz > 0")
+        if self.arpeggio_frames_per_tone < 1 or self.max_arpeggio_tones < 2:
+            raise ConfigError("arpeggio_frames_per_tone must be >= 1, max_arpeggio_tones >= 2")
+
+
+def arrange(song: Song, config: ArrangeConfig = ArrangeConfig()) -> ChipScore:
+    """Arrange `song` for `config.chip`: melody, bass, inner voices or arpeggio, and drums.
+
+    Raises:
+        EncodingError: the song has no notes at all (nothing to play).
+        ConfigError: the preset file is invalid.
+    """
+    if not song.notes:
+        raise EncodingError(
+            "the song has no notes, so there is nothing to arrange; "
+            "check that the MIDI file holds note-on events"
+        )
+    preset = load_preset(config.chip, config.preset)
+    end_tick = loop_end_tick(song)
+    pitched = [n for n in song.notes if not n.is_drum]
+    drums = [n for n in song.notes if n.is_drum]
+    roles = Roles(
+        melody="Pulse 1",
+        bass="Triangle",
+        harmony=HARMONY_VOICES[config.chip],
+        steal_ticks=round(config.steal_beats * song.ticks_per_beat),
+        arpeggio=config.arpeggio,
+        max_arpeggio_tones=config.max_arpeggio_tones,
+    )
+    notes = [_chip_note(s, preset, config, roles) for s in allocate(pitched, roles)]
+
+    def frames_to_tick(tick: int, num_frames: float) -> int:
+        sec = float(song.tick_to_sec(tick)) + num_frames / config.frame_hz
+        return sec_to_tick(sec, song.tempos, song.ticks_per_beat)
+
+    notes += drum_notes(drums, end_tick, frames_to_tick, volume_scale=preset.noise.volume)
+    notes.sort(key=lambda n: (n.start_tick, CHIP_VOICES[config.chip].index(n.voice)))
+    return ChipScore(
+        chip=config.chip,
+        ticks_per_beat=song.ticks_per_beat,
+        notes=tuple(notes),
+        tempos=song.tempos,
+        time_signatures=song.time_signatures,
+        end_tick=end_tick,
+        instruments=preset.instruments(config.chip),
+    )
+
+
+def _chip_note(seg: Segment, preset: Preset, config: ArrangeConfig, roles: Roles) -> ChipNote:
+    role_range = (
+        config.melody_range
+        if seg.voice == roles.melody
+        else config.bass_range
+        if seg.voice == roles.bass
+        else config.harmony_range
+    )
+    voice = VOICES[seg.voice]
+    low, high = max(role_range[0], voice.low), min(role_range[1], voice.high)
+    pitches = tuple(dict.fromkeys(fold(p, low, high) for p in seg.pitches))
+    if len(pitches) > 1:
+        pitches = tuple(sorted(pitches))
+        pitches = tuple(p for p in pitches for _ in range(config.arpeggio_frames_per_tone))
+        # Every tone of an arpeggio needs a tick of its own in the arranged MIDI.
+        pitches = pitches[: seg.end_tick - seg.start_tick]
+    volume = 15 if voice.kind == "triangle" else 0
+    if not volume:
+        volume = velocity_volume(preset.voice(seg.voice).volume, seg.velocity)
+    return ChipNote(seg.voice, seg.start_tick, seg.end_tick, pitches, volume)
+
+
+def fold(pitch: int, low: int, high: int) -> int:
+    """`pitch` moved by whole octaves into [low, high] (which spans at least 12 keys)."""
+    while pitch < low:
+        pitch += 12
+    while pitch > high:
+        pitch -= 12
+    return pitch
+
+
+def loop_end_tick(song: Song) -> int:
+    """The end of the piece rounded up to the next bar line, following time signatures."""
+    end = max([song.end_tick] + [n.end_tick for n in song.notes])
+    sigs = song.time_signatures
+    k = max(0, bisect.bisect_right([s.tick for s in sigs], end - 1) - 1)
+    sig = sigs[k]
+    bar = bar_length_ticks(sig, song.ticks_per_beat)
+    return sig.tick + -(-(end - sig.tick) // bar) * bar
+
+
+def sec_to_tick(sec: float, tempos: Sequence[Tempo], ticks_per_beat: int) -> int:
+    """The tick (rounded, at least the tempo segment's start) at `sec` seconds."""
+    elapsed = 0.0
+    for k, tempo in enumerate(tempos):
+        sec_per_tick = tempo.us_per_beat / (1e6 * ticks_per_beat)
+        nxt = tempos[k + 1].tick if k + 1 < len(tempos) else None
+        span = (nxt - tempo.tick) * sec_per_tick if nxt is not None else float("inf")
+        if sec < elapsed + span:
+            return tempo.tick + round((sec - elapsed) / sec_per_tick)
+        elapsed += span
+    raise AssertionError("unreachable: the last tempo segment is unbounded")
