@@ -1,0 +1,39 @@
+"""What a worker runs per file: the real renderer by default, or a named function."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from chipline.errors import ConfigError
+
+
+def render_job(midi_path: Path, out_dir: Path, name: str, *, config: Any = None) -> list[Path]:
+    """Render `midi_path` with `chipline.render.render_file` into `out_dir` as `name`; return
+    every file written there (audio, arranged MIDI, manifest entry)."""
+    from chipline.render import RenderConfig, render_file  # type: ignore[attr-defined,unused-ignore]
+
+    render_file(midi_path, out_dir, config if config is not None else RenderConfig(), name=name)
+    return sorted(p for p in out_dir.rglob("*") if p.is_file())
+
+
+def load_job(spec: str) -> Any:
+    """The callable named by `module:function` (for custom pipelines, tests and benchmarks)."""
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise ConfigError(f"job {spec!r}: expected 'module:function'")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as e:
+        raise ConfigError(f"job {spec!r}: cannot import it ({e})") from e
+
+
+def manifest_refresher() -> Any:
+    """`chipline.master.folder.refresh` (rebuilds manifest.json and index.html), or None where
+    that part is not installed."""
+    try:
+        from chipline.master.folder import refresh  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return refresh

@@ -1,0 +1,43 @@
+"""A batch of real MIDI files, broken ones and files still being written, end to end."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from daemon_batch import PartialWatcher, check_delivered, drop_all, pick
+from daemon_helpers import FAST, running_daemon, settled, wait_until
+from daemon_jobs import validating_job
+
+from chipline.daemon import Layout
+from conftest import shared_data
+
+BATCH_CONFIG = dataclasses.replace(FAST, stable_sec=0.3)
+
+
+def run_batch(tmp_path, num_good: int, num_slow: int, job=validating_job) -> None:
+    batch, sources = pick(
+        shared_data("midi", "bach"), shared_data("midi-edge-cases", "midi"), num_good, num_slow
+    )
+    layout = Layout(tmp_path / "inbox", tmp_path / "out")
+    layout.inbox.mkdir()
+    total = len(batch.good) + len(batch.broken)
+    with PartialWatcher(layout.out_dir) as watcher, running_daemon(layout, job, BATCH_CONFIG):
+        writers = drop_all(batch, sources, layout.inbox)
+        for t in writers:
+            t.join()
+        wait_until(lambda: settled(layout, total), 30 + total * 0.5, f"{total} jobs")
+    assert watcher.looks > 10
+    assert watcher.problems == []
+    check_delivered(layout, batch)
+
+
+@pytest.mark.timeout(60)
+def test_small_batch(tmp_path) -> None:
+    run_batch(tmp_path, num_good=12, num_slow=2)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_batch_of_200_real_files(tmp_path) -> None:
+    run_batch(tmp_path, num_good=200, num_slow=10)
