@@ -34,7 +34,21 @@ class RenderError(ChiplineError):
 
 
 class BridgeError(RenderError):
-    """An external renderer (REAPER, reapy) failed, timed out or is missing."""
+    """An external renderer (REAPER, reapy) failed, timed out or is missing.
+
+    `transient` is True when trying again may succeed (the renderer rendered nothing).
+    """
+
+    def __init__(self, message: str = "", *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class BridgeTimeout(BridgeError):
+    """An external renderer did not finish in time; a retry may succeed (transient)."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message, transient=True)
 
 
 class DaemonError(ChiplineError):

@@ -1,0 +1,68 @@
+"""STAND-IN for the `reaper` executable, for tests only. It is not REAPER and renders no music.
+
+It checks the command line chipline builds, reads the project with the independent `rpp`
+library, and then, as FAKE_REAPER_MODE says, writes a placeholder WAV where the project's render
+settings point (a marker ramp, never audio for a test to judge), exits with an error, writes
+nothing, writes garbage, or hangs. Like REAPER, it stalls (waits forever, as behind a modal
+"overwrite?" dialog) if the target file already exists. Every call is appended to FAKE_REAPER_LOG.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import rpp
+import soundfile as sf
+
+
+def marker(num_samples: int) -> np.ndarray:
+    """The placeholder written instead of audio: a slow ramp, so a test can see it came back."""
+    return (np.arange(num_samples, dtype=np.float32) % 1000) / 4000.0
+
+
+def project_length_sec(root) -> float:
+    lengths = [float(item.find("LENGTH")[1]) for item in root.iter("ITEM")]
+    return max(lengths, default=0.0)
+
+
+def main(argv: list[str]) -> int:
+    mode = os.environ.get("FAKE_REAPER_MODE", "render")
+    log = os.environ.get("FAKE_REAPER_LOG")
+    if log:
+        with open(log, "a") as f:
+            f.write(json.dumps({"argv": argv, "pid": os.getpid()}) + "\n")
+    if "-renderproject" not in argv:
+        print("fake reaper: only -renderproject is supported", file=sys.stderr)
+        return 2
+    root = rpp.loads(Path(argv[argv.index("-renderproject") + 1]).read_text())
+    out_dir = Path(root.find("RENDER_FILE")[1])
+    rate = int(root.find("RENDER_FMT")[3])
+    tail_ms = int(root.find("RENDER_RANGE")[5])
+    target = out_dir / (root.find("RENDER_PATTERN")[1] + ".wav")
+    print(f"fake reaper: rendering to {target}")
+    if target.exists() or mode == "hang":
+        print("fake reaper: waiting (a dialog would be open now)", flush=True)
+        time.sleep(3600)
+    if mode == "fail":
+        print("fake reaper: cannot load plug-in", file=sys.stderr)
+        return 3
+    if mode == "nothing":
+        return 0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if mode == "garbage":
+        target.write_bytes(b"this is not a wav file")
+        return 0
+    seconds = project_length_sec(root) + tail_ms / 1000
+    if mode == "short":
+        seconds = 0.05
+    sf.write(target, np.stack([marker(round(seconds * rate))] * 2, axis=1), rate, "PCM_24")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
