@@ -168,5 +168,6 @@ def chunk_text(text: str, track_name_line: str, tag: str) -> list[str]:
 
 
 def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode())
     return path

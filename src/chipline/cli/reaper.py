@@ -12,7 +12,7 @@ from chipline.bridge.project import (
     default_template,
     write_project,
 )
-from chipline.errors import ConfigError
+from chipline.errors import BridgeError, ConfigError
 from chipline.score import read_midi
 
 _IN_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -84,3 +84,58 @@ def project(
     song = arranged_song(read_midi(midi), chip)  # type: ignore[arg-type]
     path, _ = write_project(template or default_template(), song, cfg, output)
     click.echo(f"{path}: REAPER project, renders {cfg.output_path}")
+
+
+_MARKS = {True: "ok  ", False: "MISSING", None: "?   "}
+
+
+@reaper.command()
+@click.option(
+    "--reaper-path",
+    type=click.Path(path_type=Path),
+    help="REAPER's executable (default: $CHIPLINE_REAPER, PATH, standard places).",
+)
+@click.option("-t", "--template", type=_IN_FILE, help="Template to check (default: ours).")
+@click.option("--map", "mapping", multiple=True, metavar="VOICE=TRACK",
+              help="Voice-to-track mapping, as for `project`.")  # fmt: skip
+def doctor(reaper_path: Path | None, template: Path | None, mapping: tuple[str, ...]) -> None:
+    """Check REAPER (executable, version, resource folder, actions) and a template."""
+    from chipline.bridge.doctor import doctor as run_checks
+
+    checks = run_checks(reaper_path, template, ProjectConfig(track_names=_parse_map(mapping)))
+    for check in checks:
+        line = f"{_MARKS[check.ok]} {check.what}"
+        click.echo(
+            line + (f"\n        -> {check.fix}" if check.fix and check.ok is not True else "")
+        )
+    missing = sum(check.ok is False for check in checks)
+    click.echo(f"{missing} problem(s) found" if missing else "everything needed is in place")
+    if missing:
+        raise click.exceptions.Exit(1)
+
+
+@reaper.command("install-actions")
+@click.option(
+    "--resource-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="REAPER's resource folder (default: the one of the REAPER found).",
+)
+@click.option("--reaper-path", type=click.Path(path_type=Path), help="REAPER's executable.")
+def install_actions_command(resource_dir: Path | None, reaper_path: Path | None) -> None:
+    """Copy chipline's REAPER actions and JSFX into REAPER and register the actions."""
+    from chipline.bridge.actions import install_actions
+    from chipline.bridge.reaper_env import find_reaper
+
+    if resource_dir is None:
+        resource_dir = find_reaper(reaper_path).resource_dir
+        if resource_dir is None:
+            raise BridgeError(
+                "REAPER's resource folder was not found: start REAPER once, or give it with "
+                "--resource-dir (REAPER: Options > Show REAPER resource path)."
+            )
+    changed = install_actions(resource_dir)
+    if changed:
+        click.echo(f"{resource_dir}: installed {len(changed)} file(s); restart REAPER to see "
+                   "the chipline actions")  # fmt: skip
+    else:
+        click.echo(f"{resource_dir}: chipline actions already installed, nothing changed")

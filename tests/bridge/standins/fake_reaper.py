@@ -9,20 +9,25 @@ nothing, writes garbage, or hangs. Like REAPER, it stalls (waits forever, as beh
 
 from __future__ import annotations
 
+import array
 import json
 import os
 import sys
 import time
+import wave
 from pathlib import Path
 
-import numpy as np
 import rpp
-import soundfile as sf
 
 
-def marker(num_samples: int) -> np.ndarray:
-    """The placeholder written instead of audio: a slow ramp, so a test can see it came back."""
-    return (np.arange(num_samples, dtype=np.float32) % 1000) / 4000.0
+def write_marker(path: Path, num_samples: int, sample_rate: int) -> None:
+    """The placeholder written instead of audio: a slow ramp (16-bit stereo), (i % 1000) * 8."""
+    frames = array.array("h", (v for i in range(num_samples) for v in ((i % 1000) * 8,) * 2))
+    with wave.open(str(path), "wb") as f:
+        f.setnchannels(2)
+        f.setsampwidth(2)
+        f.setframerate(sample_rate)
+        f.writeframes(frames.tobytes())
 
 
 def project_length_sec(root) -> float:
@@ -60,7 +65,7 @@ def main(argv: list[str]) -> int:
     seconds = project_length_sec(root) + tail_ms / 1000
     if mode == "short":
         seconds = 0.05
-    sf.write(target, np.stack([marker(round(seconds * rate))] * 2, axis=1), rate, "PCM_24")
+    write_marker(target, round(seconds * rate), rate)
     return 0
 
 
