@@ -1,1 +1,39 @@
-"""Render back ends behind one interface: built-in chip synth, REAPER, reapy."""
+"""Render back ends behind one interface: built-in chip synth, REAPER, reapy.
+
+`get_backend(name, render_config)` builds the back end registered under `name`; each entry of
+`BACKENDS` imports its module only when used, so heavy or optional back ends cost nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from chipline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from chipline.bridge.base import Backend
+
+
+def _chip(render_config: Any) -> Backend:
+    from chipline.bridge.chip import ChipBackend
+
+    backend: Backend = ChipBackend(region=render_config.region, filter=render_config.filter)
+    return backend
+
+
+BACKENDS: dict[str, Callable[[Any], Backend]] = {"chip": _chip}
+
+
+def get_backend(name: str, render_config: Any) -> Backend:
+    """The back end registered as `name`, configured from a `RenderConfig`.
+
+    Raises:
+        ConfigError: no back end of that name.
+    """
+    try:
+        factory = BACKENDS[name]
+    except KeyError:
+        known = ", ".join(sorted(BACKENDS))
+        raise ConfigError(f"unknown render back end {name!r}; choose one of: {known}") from None
+    return factory(render_config)

@@ -38,13 +38,14 @@ def cli(verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from chipline.cli import info, ingest, reaper, watch
+    from chipline.cli import info, ingest, reaper, render, watch
 
     cli.add_command(info.info)
     cli.add_command(reaper.reaper)
     cli.add_command(ingest.ingest)
     cli.add_command(watch.watch)
     cli.add_command(watch.status)
+    cli.add_command(render.render)
 
 
 _register()

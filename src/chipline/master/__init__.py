@@ -1,0 +1,1 @@
+"""Mastering and delivery: loop assembly, loudness, file writers, manifest, piano rolls, gallery."""
