@@ -123,8 +123,7 @@ class SineBackend:
         }
 
 
-@pytest.fixture
-def fake_chain(monkeypatch: pytest.MonkeyPatch) -> SineBackend:
+def install_fakes(monkeypatch: pytest.MonkeyPatch) -> SineBackend:
     """Route `chipline.render` through the fake arranger and a SineBackend registered as "sine"."""
     from chipline import bridge, render
 

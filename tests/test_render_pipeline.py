@@ -12,14 +12,20 @@ import jsonschema
 import numpy as np
 import pytest
 import soundfile
-from chip_doubles import fake_arrange, fake_chain, make_song, sine_render, write_song  # noqa: F401
 
+from chip_doubles import fake_arrange, install_fakes, make_song, sine_render, write_song
 from chipline.errors import ConfigError, MidiFileError, RenderError
 from chipline.master import folder, manifest, writers
 from chipline.master.files import sha256_file
 from chipline.master.loop import repeat_body
 from chipline.render import RenderConfig, TrackResult, render_file, render_files
 from chipline.score import Tempo
+
+
+@pytest.fixture
+def fake_chain(monkeypatch):
+    return install_fakes(monkeypatch)
+
 
 SR = 44100
 CFG = RenderConfig(backend="sine")
@@ -43,7 +49,8 @@ def test_render_file_delivers_everything(tmp_path, fake_chain):
     jsonschema.validate(doc, manifest.schema())
     (track,) = doc["tracks"]
     assert track == result.record
-    assert track["num_samples"] == 8 * SR and track["loop"]["length_samples"] == 8 * SR
+    assert track["num_samples"] == 8 * SR
+    assert track["loop"]["length_samples"] == 8 * SR
     assert track["source"]["sha256"] == sha256_file(src)
     for record in track["files"]:
         path = out / record["path"]
@@ -136,7 +143,8 @@ def test_bad_files_fail_alone_and_leave_nothing(tmp_path, fake_chain):
     results = render_files([*bad.values(), good], out, CFG)
     for (reason, path), result in zip(bad.items(), results, strict=False):
         assert isinstance(result, RenderError | MidiFileError)
-        assert reason in str(result) and str(path) in str(result)
+        assert reason in str(result)
+        assert str(path) in str(result)
         assert "\n" not in str(result)
     assert isinstance(results[-1], TrackResult)
     names = _only_user_files(out)

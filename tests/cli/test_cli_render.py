@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 
-from chip_doubles import fake_chain, make_song, write_song  # noqa: F401
+import pytest
 
+from chip_doubles import install_fakes, make_song, write_song
 from chipline.cli import cli
+
+
+@pytest.fixture
+def fake_chain(monkeypatch):
+    return install_fakes(monkeypatch)
 
 
 def test_render_two_files_one_bad(tmp_path, runner, fake_chain):
@@ -21,7 +27,8 @@ def test_render_two_files_one_bad(tmp_path, runner, fake_chain):
     assert result.exit_code == 1
     assert f"Error: {bad}: not a MIDI file (no MThd header)" in result.stderr
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"{good} -> good.{{ogg,wav}}")
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{good} -> good.{{ogg,wav}}")
     assert "no loop" in lines[0]
     doc = json.loads((out / "manifest.json").read_text())
     (track,) = doc["tracks"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from chip_doubles import fake_arrange, make_song, sine_render
 
+from chip_doubles import fake_arrange, make_song, sine_render
 from chipline.master.loop import assemble, performance, piece_samples, render_length, repeat_body
 
 SR = 44100

@@ -75,7 +75,9 @@ def test_ceiling_limits_gain_of_peaky_audio():
 
 def test_silence_and_short_audio():
     y, report = normalize(np.zeros(SR, np.float32), SR, -18.0)
-    assert report.source_lufs is None and report.true_peak_dbtp is None and report.gain_db == 0
+    assert report.source_lufs is None
+    assert report.true_peak_dbtp is None
+    assert report.gain_db == 0
     assert not y.any()
     short = _tone(seconds=0.1, amp=0.1)
     assert integrated_lufs(short, SR, loop=True) == pytest.approx(

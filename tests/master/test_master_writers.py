@@ -93,7 +93,8 @@ def test_wav_smpl_loop_and_samples(tmp_path):
     path = tmp_path / "a.wav"
     write_wav(path, x, SR, loop)
     y, sr = soundfile.read(path, dtype="float32")
-    assert sr == SR and len(y) == len(x)
+    assert sr == SR
+    assert len(y) == len(x)
     assert np.abs(y - x).max() <= PCM16_TOL
     assert read_smpl_loop(path) == (loop.start_sample, loop.end_sample - 1)
     assert len(_ffmpeg_decode(path)) == len(x)
@@ -118,7 +119,8 @@ def test_ogg_loop_tags_parse_in_both_rpgmaker_readers(tmp_path):
         ["ffprobe", "-v", "error", "-show_entries", "stream_tags", str(path)],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    assert "LOOPSTART=12345" in probe and "LOOPLENGTH=98765" in probe
+    assert "LOOPSTART=12345" in probe
+    assert "LOOPLENGTH=98765" in probe
 
 
 def test_tag_rewrite_keeps_audio_identical(tmp_path):

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chipline.errors import ConfigError
 
@@ -18,8 +18,7 @@ if TYPE_CHECKING:
 def _chip(render_config: Any) -> Backend:
     from chipline.bridge.chip import ChipBackend
 
-    backend: Backend = ChipBackend(region=render_config.region, filter=render_config.filter)
-    return backend
+    return cast("Backend", ChipBackend(region=render_config.region, filter=render_config.filter))
 
 
 BACKENDS: dict[str, Callable[[Any], Backend]] = {"chip": _chip}
