@@ -206,7 +206,12 @@ def _arrange(song: Song, config: RenderConfig) -> ChipScore:
     from chipline.arrange import ArrangeConfig, arrange
 
     return arrange(
-        song, ArrangeConfig(chip=config.chip, arpeggio=config.arpeggio, preset=config.preset)
+        song,
+        ArrangeConfig(
+            chip=config.chip,
+            arpeggio=config.arpeggio,
+            preset=Path(config.preset) if config.preset else None,
+        ),
     )
 
 
