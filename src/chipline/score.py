@@ -1,9 +1,10 @@
-"""Notes and songs: frozen dataclasses, MIDI file <-> Song via mido, and quantisation.
+"""Notes and songs: frozen dataclasses, MIDI file <-> Song, and quantisation.
 
-Reading is tolerant of what real files contain (running status, note-on velocity 0, overlapping
-or never-closed notes, malformed key-signature meta events) and strict about garbage: anything
-that is not a readable MIDI file raises `MidiFileError` naming the file and the problem. Every
-repair is counted and logged once per file.
+Reading (through `chipline.smf`) is tolerant of what real files contain (unknown chunks, stray
+system bytes, running status, note-on velocity 0, overlapping or never-closed notes, malformed
+key signatures) and strict about garbage: anything that is not a readable MIDI file raises
+`MidiFileError` naming the file and the problem. Every repair is counted and logged once per
+file. Writing goes through mido.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chipline.errors import MidiFileError
+from chipline.smf import NOTE_ON, PROGRAM, RawFile, SmfError, parse_smf
 
 logger = logging.getLogger(__name__)
 
@@ -173,15 +175,15 @@ def parse_midi(
         raise MidiFileError(
             f"{name}: {len(data)} bytes is over the limit of {limits.max_file_bytes} bytes"
         )
-    if data[:4] != b"MThd":
-        raise MidiFileError(f"{name}: not a MIDI file (no MThd header)")
-    mid = _mido_parse(data, name, repairs)
-    if mid.ticks_per_beat <= 0:
+    try:
+        raw = parse_smf(data, limits.max_events)
+    except SmfError as e:
+        raise MidiFileError(f"{name}: {e}") from e
+    for what, n in raw.repairs.items():
+        repairs.add(what, n)
+    if raw.ticks_per_beat <= 0:
         raise MidiFileError(f"{name}: SMPTE time division is not supported (only ticks per beat)")
-    num_events = sum(len(t) for t in mid.tracks)
-    if num_events > limits.max_events:
-        raise MidiFileError(f"{name}: {num_events} events is over the limit of {limits.max_events}")
-    song = _to_song(mid, repairs)
+    song = _to_song(raw, repairs)
     if song.duration_sec > limits.max_duration_sec:
         raise MidiFileError(
             f"{name}: lasts {song.duration_sec:.0f} s, "
@@ -190,122 +192,112 @@ def parse_midi(
     return song
 
 
-def _mido_parse(data: bytes, name: str, repairs: _Repairs) -> mido.MidiFile:
-    try:
-        return _mido_from_bytes(data)
-    except mido.midifiles.meta.KeySignatureError:
-        # Some real game files (Simutrans, Freedoom) carry key signatures mido refuses; the music
-        # is fine. Turn each invalid one into a sequencer-specific meta event, which we ignore.
-        patched, n = _neutralise_bad_key_signatures(data)
-        repairs.add("malformed key-signature meta events skipped", n)
-        try:
-            return _mido_from_bytes(patched)
-        except Exception as e:  # noqa: BLE001 - any parse failure of the bytes is a bad file
-            raise MidiFileError(f"{name}: {_describe(e)}") from e
-    except Exception as e:  # noqa: BLE001 - mido raises many types for a bad file
-        raise MidiFileError(f"{name}: {_describe(e)}") from e
-
-
-def _mido_from_bytes(data: bytes) -> mido.MidiFile:
-    import io
-
-    return mido.MidiFile(file=io.BytesIO(data), clip=True)
-
-
-def _describe(e: Exception) -> str:
-    if isinstance(e, EOFError):
-        return "truncated MIDI file (ends in the middle of a chunk or event)"
-    text = str(e) or type(e).__name__
-    return f"corrupt MIDI data ({text})"
-
-
-def _neutralise_bad_key_signatures(data: bytes) -> tuple[bytes, int]:
-    out = bytearray(data)
-    count = 0
-    i = out.find(b"\xff\x59\x02")
-    while i != -1 and i + 4 < len(out):
-        sharps = out[i + 3] - 256 if out[i + 3] > 127 else out[i + 3]
-        if not (-7 <= sharps <= 7 and out[i + 4] in (0, 1)):
-            out[i + 1] = 0x7F
-            count += 1
-        i = out.find(b"\xff\x59\x02", i + 3)
-    return bytes(out), count
-
-
-def _to_song(mid: mido.MidiFile, repairs: _Repairs) -> Song:
+def _to_song(raw: RawFile, repairs: _Repairs) -> Song:
     notes: list[Note] = []
     tempos: dict[int, int] = {}
     sigs: dict[int, TimeSignature] = {}
     names: list[str] = []
     end_tick = 0
     offset = 0  # type 2 files hold independent sequences played one after another
-    for track_index, track in enumerate(mid.tracks):
-        tick = offset
-        open_notes: dict[
-            tuple[int, int], tuple[int, int, int]
-        ] = {}  # (ch, pitch) -> start, vel, prog
-        programs = [0] * 16
-        name = ""
-        for msg in track:
-            tick += msg.time
-            kind = msg.type
-            if kind == "note_on" and msg.velocity > 0:
-                key = (msg.channel, msg.note)
-                if key in open_notes:  # retrigger: a new attack ends the sounding note
-                    repairs.add("overlapping notes of the same pitch split")
-                    _close(notes, open_notes.pop(key), key, tick, track_index, repairs)
-                open_notes[key] = (tick, msg.velocity, programs[msg.channel])
-            elif kind in ("note_off", "note_on"):
-                key = (msg.channel, msg.note)
-                if key in open_notes:
-                    _close(notes, open_notes.pop(key), key, tick, track_index, repairs)
-            elif kind == "program_change":
-                programs[msg.channel] = msg.program
-            elif kind == "set_tempo":
-                tempos[tick] = msg.tempo
-            elif kind == "time_signature":
-                sigs[tick] = TimeSignature(tick, msg.numerator, msg.denominator)
-            elif kind == "track_name" and not name:
-                name = msg.name
-        if open_notes:
-            repairs.add("notes never closed (closed at end of track)", len(open_notes))
-            for key, opened in sorted(open_notes.items()):
-                _close(notes, opened, key, tick, track_index, repairs)
+    for index, track in enumerate(raw.tracks):
+        name = _read_meta(track.meta, offset, tempos, sigs, repairs)
+        _read_notes(track.channel, offset, index, track.end_tick + offset, notes, repairs)
         names.append(name)
-        end_tick = max(end_tick, tick)
-        if mid.type == 2:
-            offset = tick
-    if not tempos or min(tempos) > 0:
-        tempos.setdefault(0, DEFAULT_US_PER_BEAT)
-    if not sigs or min(sigs) > 0:
-        sigs.setdefault(0, TimeSignature(0))
+        end_tick = max(end_tick, offset + track.end_tick)
+        if raw.format == 2:
+            offset += track.end_tick
+    tempos.setdefault(0, tempos[min(tempos)] if tempos else DEFAULT_US_PER_BEAT)
+    sigs.setdefault(0, TimeSignature(0))
     notes.sort()
     end_tick = max([end_tick] + [n.end_tick for n in notes])
     return Song(
-        ticks_per_beat=mid.ticks_per_beat,
+        ticks_per_beat=raw.ticks_per_beat,
         notes=tuple(notes),
         tempos=tuple(Tempo(t, us) for t, us in sorted(tempos.items())),
         time_signatures=tuple(sigs[t] for t in sorted(sigs)),
-        track_names=tuple(names) or ("",),
+        track_names=tuple(names),
         end_tick=end_tick,
-        midi_format=mid.type,
+        midi_format=raw.format,
     )
 
 
-def _close(
-    notes: list[Note],
-    opened: tuple[int, int, int],
-    key: tuple[int, int],
-    tick: int,
+def _read_meta(
+    meta: list[tuple[int, int, bytes]],
+    offset: int,
+    tempos: dict[int, int],
+    sigs: dict[int, TimeSignature],
+    repairs: _Repairs,
+) -> str:
+    name = ""
+    for tick, kind, payload in meta:
+        tick += offset
+        if kind == 0x51 and len(payload) == 3 and int.from_bytes(payload, "big") > 0:
+            tempos[tick] = int.from_bytes(payload, "big")
+        elif kind == 0x58 and len(payload) >= 2 and payload[0] > 0 and payload[1] < 8:
+            sigs[tick] = TimeSignature(tick, payload[0], 2 ** payload[1])
+        elif kind == 0x03 and not name:
+            name = payload.decode("latin-1")
+        elif kind in (0x51, 0x58):
+            repairs.add("malformed tempo or time-signature meta events skipped")
+        elif kind == 0x59 and not _valid_key_signature(payload):
+            repairs.add("malformed key-signature meta events skipped")
+    return name
+
+
+def _valid_key_signature(payload: bytes) -> bool:
+    if len(payload) != 2:
+        return False
+    sharps = payload[0] - 256 if payload[0] > 127 else payload[0]
+    return -7 <= sharps <= 7 and payload[1] in (0, 1)
+
+
+def _read_notes(
+    events: list[tuple[int, int, int, int]],
+    offset: int,
     track: int,
+    end_tick: int,
+    notes: list[Note],
     repairs: _Repairs,
 ) -> None:
-    start, velocity, program = opened
-    if tick <= start:
-        repairs.add("zero-length notes dropped")
-        return
-    channel, pitch = key
-    notes.append(Note(start, tick, pitch, velocity, channel, program, track))
+    # A note-off ends the oldest sounding note of its pitch (first in, first out), as DAWs do:
+    # files that write the next attack before the previous release (common in exports of
+    # repeated notes) keep both notes whole.
+    sounding: dict[tuple[int, int], list[tuple[int, int, int]]] = {}  # key: (start, vel, prog)
+    closed: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
+    orphan_off: dict[tuple[int, int], int] = {}  # note-offs that found nothing sounding
+    programs = [0] * 16
+    for tick, status, data1, data2 in events:
+        tick += offset
+        kind, key = status & 0xF0, (status & 0x0F, data1)
+        if kind == PROGRAM:
+            programs[key[0]] = data1
+        elif kind == NOTE_ON and data2 > 0:
+            if orphan_off.pop(key, None) == tick:
+                # A zero-length note written off-before-on (exports of grace notes do this):
+                # pairing them keeps the attack from sounding until the pitch's next release.
+                repairs.add("zero-length notes dropped")
+                continue
+            sounding.setdefault(key, []).append((tick, data2, programs[key[0]]))
+        elif sounding.get(key):
+            start, velocity, program = sounding[key].pop(0)
+            closed.setdefault(key, []).append((start, tick, velocity, program))
+        else:
+            orphan_off[key] = tick
+    for key, opened in sounding.items():
+        if opened:
+            repairs.add("notes never closed (closed at end of track)", len(opened))
+        for start, velocity, program in opened:
+            closed.setdefault(key, []).append((start, end_tick, velocity, program))
+    for (channel, pitch), spans in closed.items():
+        spans.sort()
+        for i, (start, end, velocity, program) in enumerate(spans):
+            if i + 1 < len(spans) and spans[i + 1][0] < end:
+                repairs.add("overlapping notes of the same pitch shortened")
+                end = spans[i + 1][0]  # a new attack ends the sounding note
+            if end <= start:
+                repairs.add("zero-length notes dropped")
+                continue
+            notes.append(Note(start, end, pitch, velocity, channel, program, track))
 
 
 def write_midi(song: Song, path: str | os.PathLike[str]) -> Path:
