@@ -96,3 +96,19 @@ def test_score_keeps_tempos_signatures_and_preset_instruments() -> None:
     assert score.time_signatures == song.time_signatures
     assert set(score.instruments) == set(score.voices)
     assert score.instruments["Pulse 1"].duty == 1
+
+
+def test_a_humanised_chord_attacks_at_once() -> None:
+    notes = [Note(0, 96, 48), Note(2, 96, 60), Note(3, 96, 64), Note(1, 96, 67), Note(0, 96, 72)]
+    score = arrange(song_of(notes, ticks_per_beat=96))
+    assert {(n.start_tick, n.end_tick) for n in score.notes} == {(0, 96)}
+    assert by_voice(score, "Pulse 2") == [(0, 96, (60, 64, 67))]
+
+
+def test_a_legato_overlap_hands_the_melody_over_without_a_gap() -> None:
+    notes = [Note(0, 96, 76), Note(94, 192, 72), Note(0, 192, 48)]
+    score = arrange(song_of(notes, ticks_per_beat=96))
+    assert by_voice(score, "Pulse 1") == [(0, 94, (76,)), (94, 192, (72,))]
+    assert by_voice(score, "Pulse 2") == []
+    unmerged = arrange(song_of(notes, ticks_per_beat=96), ArrangeConfig(merge_beats=0))
+    assert by_voice(unmerged, "Pulse 2") == [(94, 96, (72,))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from chipline.arrange.allocate import Roles, Segment, allocate
@@ -12,7 +12,7 @@ from chipline.arrange.drums import drum_notes, velocity_volume
 from chipline.arrange.preset import Preset, load_preset
 from chipline.chip import CHIP_VOICES, VOICES, ChipName, ChipNote, ChipScore
 from chipline.errors import ConfigError, EncodingError
-from chipline.score import Song, Tempo, bar_length_ticks
+from chipline.score import Note, Song, Tempo, bar_length_ticks
 
 NTSC_FRAME_HZ = 1_789_773 / 29_780.5  # 60.0988 Hz: the 2A03's NMI rate
 PAL_FRAME_HZ = 1_662_607 / 33_247.5  # 50.007 Hz
@@ -39,6 +39,7 @@ class ArrangeConfig:
     arpeggio: bool = True
     preset: Path | None = None
     steal_beats: float = 0.25
+    merge_beats: float = 1 / 16
     arpeggio_frames_per_tone: int = 1
     max_arpeggio_tones: int = 4
     melody_range: tuple[int, int] = (45, 96)
@@ -53,8 +54,8 @@ class ArrangeConfig:
             low, high = getattr(self, name)
             if high - low < 11:
                 raise ConfigError(f"{name} {low}..{high} must span at least an octave (12 keys)")
-        if self.steal_beats < 0 or self.frame_hz <= 0:
-            raise ConfigError("steal_beats must be >= 0 and frame_hz > 0")
+        if self.steal_beats < 0 or self.merge_beats < 0 or self.frame_hz <= 0:
+            raise ConfigError("steal_beats and merge_beats must be >= 0, frame_hz > 0")
         if self.arpeggio_frames_per_tone < 1 or self.max_arpeggio_tones < 2:
             raise ConfigError("arpeggio_frames_per_tone must be >= 1, max_arpeggio_tones >= 2")
 
@@ -73,7 +74,8 @@ def arrange(song: Song, config: ArrangeConfig = ArrangeConfig()) -> ChipScore:
         )
     preset = load_preset(config.chip, config.preset)
     end_tick = loop_end_tick(song)
-    pitched = [n for n in song.notes if not n.is_drum]
+    merge_ticks = round(config.merge_beats * song.ticks_per_beat)
+    pitched = merge_close_events([n for n in song.notes if not n.is_drum], merge_ticks)
     drums = [n for n in song.notes if n.is_drum]
     roles = Roles(
         melody="Pulse 1",
@@ -122,6 +124,26 @@ def _chip_note(seg: Segment, preset: Preset, config: ArrangeConfig, roles: Roles
     if not volume:
         volume = velocity_volume(preset.voice(seg.voice).volume, seg.velocity)
     return ChipNote(seg.voice, seg.start_tick, seg.end_tick, pitches, volume)
+
+
+def merge_close_events(notes: Sequence[Note], within_ticks: int) -> list[Note]:
+    """`notes` with every start and end moved to the first of a run of event ticks that lie
+    within `within_ticks` of that first one; a note this would empty keeps its length instead."""
+    if within_ticks <= 0:
+        return list(notes)
+    snapped: dict[int, int] = {}
+    first = None
+    for tick in sorted({n.start_tick for n in notes} | {n.end_tick for n in notes}):
+        if first is None or tick - first > within_ticks:
+            first = tick
+        snapped[tick] = first
+    out = []
+    for n in notes:
+        start, end = snapped[n.start_tick], snapped[n.end_tick]
+        if end <= start:
+            end = start + (n.end_tick - n.start_tick)
+        out.append(replace(n, start_tick=start, end_tick=end))
+    return out
 
 
 def fold(pitch: int, low: int, high: int) -> int:
