@@ -57,6 +57,7 @@ def write_dataset(path: Path, num_train: int = 24, num_eval: int = 6, seed: int 
         "codec": "polyphony",
         "codec_version": 1,
         "vocab_size": 259,
+        "files": [f"piece{i}.mid" for i in range(max(num_train, num_eval))],
     }
     (path / "meta.json").write_text(json.dumps(meta))
     return path

@@ -1,0 +1,106 @@
+"""Training: loss falls, eval is the mean cross-entropy, resume is exact, bad input refused."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from helpers_model import write_dataset
+
+torch = pytest.importorskip("torch")
+
+from chipline.errors import ConfigError, ModelError  # noqa: E402
+from chipline.model.batches import load_splits  # noqa: E402
+from chipline.model.checkpoint import load_model  # noqa: E402
+from chipline.model.infer import NumpyLSTM  # noqa: E402
+from chipline.model.lstm import PRESETS  # noqa: E402
+from chipline.model.train import TrainConfig, evaluate, train  # noqa: E402
+
+TINY = TrainConfig(
+    model=dataclasses.replace(PRESETS["tiny"], dropout=0.3),
+    batch_size=4,
+    window=24,
+    num_training_steps=12,
+    eval_every=6,
+    checkpoint_every=4,
+    learning_rate=3e-3,
+    device="cpu",
+    num_threads=1,  # 2 shared cores: more threads only add contention for such tiny matrices
+)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return write_dataset(tmp_path_factory.mktemp("ds") / "ds")
+
+
+def _metrics(run_dir):
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_training_lowers_eval_loss_and_writes_a_model(tmp_path, dataset):
+    last = train(TINY, dataset, tmp_path / "run")
+    evals = [r for r in _metrics(tmp_path / "run") if r["split"] == "eval"]
+    assert [r["step"] for r in evals] == [6, 12]
+    assert evals[-1]["loss"] < 5.0 < np.log(259) + 0.5
+    config, weights = load_model(tmp_path / "run")
+    assert config["training"]["step"] == 12
+    assert last.name == "step-00000012"
+    assert len(list((tmp_path / "run" / "checkpoints").iterdir())) == 3  # steps 4, 8, 12
+
+
+def test_eval_loss_is_the_mean_cross_entropy_of_the_numpy_model(tmp_path, dataset):
+    train(TINY, dataset, tmp_path / "run")
+    from chipline.model.lstm import PolyphonyLSTM, config_from_file
+
+    config, weights = load_model(tmp_path / "run")
+    model = PolyphonyLSTM(config_from_file(config))
+    model.import_weights(weights)
+    eval_split = load_splits(dataset)[1]
+    got = evaluate(model, eval_split, dataclasses.replace(TINY, eval_batch_events=100), "cpu")
+    net = NumpyLSTM(config, weights)
+    nll, hits, count = 0.0, 0, 0
+    for i, length in enumerate(eval_split.lengths.tolist()):
+        seq = eval_split.tokens[eval_split.offsets[i] : eval_split.offsets[i] + length]
+        logits = net.forward(seq[None, :-1].astype(np.int64))[0].astype(np.float64)
+        logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        nll -= logp[np.arange(length - 1), seq[1:]].sum()
+        hits += int((logits.argmax(-1) == seq[1:]).sum())
+        count += length - 1
+    assert got["num_events"] == count
+    assert got["loss"] == pytest.approx(nll / count, abs=1e-4)
+    assert got["accuracy"] == pytest.approx(hits / count)
+
+
+def test_resume_equals_an_uninterrupted_run(tmp_path, dataset):
+    train(TINY, dataset, tmp_path / "straight")
+    train(dataclasses.replace(TINY, num_training_steps=5), dataset, tmp_path / "split")
+    train(TINY, dataset, tmp_path / "split")
+    _, straight = load_model(tmp_path / "straight")
+    _, resumed = load_model(tmp_path / "split")
+    for name in straight:
+        np.testing.assert_array_equal(resumed[name], straight[name], err_msg=name)
+    opt_a = (tmp_path / "straight/checkpoints/step-00000012/optimizer.safetensors").read_bytes()
+    opt_b = (tmp_path / "split/checkpoints/step-00000012/optimizer.safetensors").read_bytes()
+    assert opt_a == opt_b
+
+
+def test_resume_refuses_contradicting_settings_and_corrupt_state(tmp_path, dataset):
+    train(dataclasses.replace(TINY, num_training_steps=2), dataset, tmp_path / "run")
+    other = dataclasses.replace(TINY, batch_size=8)
+    with pytest.raises(ConfigError, match="batch_size=4 \\(asked 8\\)"):
+        train(other, dataset, tmp_path / "run")
+    (tmp_path / "run/checkpoints/step-00000002/optimizer.safetensors").write_bytes(b"junk")
+    with pytest.raises(ModelError, match="corrupt training state"):
+        train(TINY, dataset, tmp_path / "run")
+
+
+def test_bad_settings_raise(tmp_path, dataset):
+    with pytest.raises(ConfigError, match="batch_size"):
+        TrainConfig(batch_size=0)
+    with pytest.raises(ConfigError, match="dropout"):
+        TrainConfig(model=dataclasses.replace(PRESETS["tiny"], dropout=1.0))
+    with pytest.raises(ConfigError, match="CUDA"):
+        train(dataclasses.replace(TINY, precision="fp16"), dataset, tmp_path / "run")
