@@ -7,8 +7,6 @@ appears in exactly one window per epoch; the first cut moves randomly each epoch
 
 from __future__ import annotations
 
-import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +17,6 @@ from chipline.errors import DatasetError
 
 IGNORE_INDEX = -1  # target of padded positions
 VOCAB_SIZE = 259
-SPLIT_FILES = {"train": "training_poly_tracks.npz", "eval": "eval_poly_tracks.npz"}
 _REBUILD = "rebuild it with `chipline ingest MIDI_DIR --out DATASET`"
 
 
@@ -36,39 +33,18 @@ class Split:
 
 
 def load_splits(path: Path) -> tuple[Split, Split]:
-    """(train, eval) of a dataset folder; uses `chipline.dataset` when it is installed.
+    """(train, eval) of a dataset folder written by `chipline ingest`.
 
     Raises:
         DatasetError: missing or corrupt files, another format or codec version.
     """
-    try:
-        from chipline.dataset import load_dataset  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return _read_split(path, "train"), _read_split(path, "eval")
+    from chipline.dataset import load_dataset
+
     data = load_dataset(path)
-    return _checked(data.train.tokens, data.train.offsets, path), _checked(
-        data.eval.tokens, data.eval.offsets, path
+    return (
+        _checked(data.train.tokens, data.train.offsets, path),
+        _checked(data.eval.tokens, data.eval.offsets, path),
     )
-
-
-def _read_split(path: Path, split: str) -> Split:
-    meta_path = path / "meta.json"
-    try:
-        meta = json.loads(meta_path.read_text())
-    except FileNotFoundError as e:
-        raise DatasetError(f"{path}: not a dataset (no meta.json); {_REBUILD}") from e
-    except (OSError, ValueError) as e:
-        raise DatasetError(f"{meta_path}: unreadable ({e}); {_REBUILD}") from e
-    if meta.get("format") != "chipline-dataset" or meta.get("codec") != "polyphony":
-        raise DatasetError(f"{meta_path}: not a chipline polyphony dataset; {_REBUILD}")
-    if meta.get("format_version") != 1 or meta.get("codec_version") != 1:
-        raise DatasetError(f"{meta_path}: another dataset/codec version; {_REBUILD}")
-    file = path / SPLIT_FILES[split]
-    try:
-        with open(file, "rb") as f, np.load(f, allow_pickle=False) as npz:
-            return _checked(npz["tokens"], npz["offsets"], file)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-        raise DatasetError(f"{file}: corrupt or missing ({e}); {_REBUILD}") from e
 
 
 def _checked(tokens: np.ndarray, offsets: np.ndarray, where: Path) -> Split:
