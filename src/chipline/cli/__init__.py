@@ -38,7 +38,7 @@ def cli(verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from chipline.cli import info, ingest, reaper, render, train, watch
+    from chipline.cli import generate, info, ingest, reaper, render, train, watch
 
     cli.add_command(info.info)
     cli.add_command(reaper.reaper)
@@ -48,6 +48,7 @@ def _register() -> None:
     cli.add_command(render.render)
     cli.add_command(train.train)
     cli.add_command(train.import_magenta_cmd)
+    cli.add_command(generate.generate)
 
 
 _register()

@@ -67,10 +67,13 @@ class GrammarState:
         mask[:, CONTINUED_NOTE_BASE:] = cont_ok & live[:, None]
         return mask
 
-    def advance(self, tokens: npt.ArrayLike) -> None:
-        """Take one token per sequence (shape (batch_size,)); rows already ended ignore theirs."""
+    def advance(self, tokens: npt.ArrayLike, active: npt.NDArray[np.bool_] | None = None) -> None:
+        """Take one token per sequence (shape (batch_size,)).
+
+        Rows already ended, and rows where `active` is False, ignore theirs.
+        """
         tokens = np.asarray(tokens, dtype=np.int64)
-        live = ~self.ended
+        live = ~self.ended if active is None else ~self.ended & active
         self.started |= live & (tokens == START)
         self.ended |= live & (tokens == END)
         step = live & (tokens == STEP_END)
