@@ -38,6 +38,7 @@ def cli(verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
+    from chipline.cli import arrange as arrange_cmd
     from chipline.cli import generate, info, ingest, reaper, render, train, watch
 
     cli.add_command(info.info)
@@ -49,6 +50,7 @@ def _register() -> None:
     cli.add_command(train.train)
     cli.add_command(train.import_magenta_cmd)
     cli.add_command(generate.generate)
+    cli.add_command(arrange_cmd.arrange)
 
 
 _register()
