@@ -34,10 +34,10 @@ class Schedule:
 
 @dataclass(frozen=True)
 class LevelEvents:
-    """A voice's DAC level from `cycle[i]` on is `level[i]` (int64 arrays, cycles ascending)."""
+    """A voice's DAC level from `cycle[i]` on is `level[i]` (cycles int64, ascending)."""
 
     cycle: IntArray
-    level: IntArray
+    level: np.ndarray
 
 
 def frame_starts(num_frames: int, region: tables.Region) -> IntArray:
@@ -74,14 +74,18 @@ def _steps_before(sch: Schedule) -> IntArray:
 
 
 def level_events(
-    sch: Schedule, level_at: Callable[[IntArray, IntArray], IntArray], start_pos: int = 0
+    sch: Schedule,
+    level_at: Callable[[IntArray, IntArray], np.ndarray],
+    start_pos: int = 0,
+    frame_mask: npt.NDArray[np.bool_] | None = None,
 ) -> LevelEvents:
     """The level at each frame start and after each step.
 
     `level_at(position, frame)` gives the level for sequencer positions (steps taken so far,
-    plus `start_pos`) in the given frames.
+    plus `start_pos`) in the given frames. Steps are listed only in frames where `frame_mask`
+    holds (default: all); elsewhere the level must not change within the frame.
     """
-    per_frame = 1 + sch.count
+    per_frame = 1 + (sch.count if frame_mask is None else np.where(frame_mask, sch.count, 0))
     frame = np.repeat(np.arange(len(sch.count)), per_frame)
     ev_first = np.cumsum(per_frame) - per_frame
     j = np.arange(len(frame), dtype=np.int64) - ev_first[frame]
@@ -138,6 +142,6 @@ def changes(
     events: LevelEvents, values: npt.NDArray[np.floating]
 ) -> tuple[IntArray, npt.NDArray[np.float64]]:
     """Where the mapped output `values` (one per event) changes: (cycles, deltas from 0)."""
-    delta = np.diff(values.astype(np.float64), prepend=0.0)
+    delta = np.diff(values.astype(np.float64, copy=False), prepend=0.0)
     keep = delta != 0
     return events.cycle[keep], delta[keep]

@@ -21,10 +21,10 @@ class Kernel:
     """Design of the step kernel: half-width in samples, cutoff (fraction of the sample rate),
     Kaiser β and number of fractional phases."""
 
-    half_width: int = 8
+    half_width: int = 6
     cutoff: float = 0.45
     beta: float = 9.0
-    num_phases: int = 4096
+    num_phases: int = 8192
 
     @property
     def num_taps(self) -> int:
@@ -61,22 +61,54 @@ def synthesize(
     delta: npt.NDArray[np.float64],
     num_samples: int,
     kernel: Kernel = CLEAN,
+    box_time_samples: npt.NDArray[np.float64] | None = None,
+    box_delta: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Sum of band-limited steps: float64, shape (num_samples,), starting from level 0.
+    """Sum of band-limited steps (and box steps): float64, shape (num_samples,), from level 0.
 
-    `time_samples` (float64) are step times in samples (sample n is at time n); `delta` their
-    heights, with τ ≥ −1. Steps after the end are ignored.
+    `time_samples` (float64) are step times in samples (sample n is at time n), with τ ≥ −1;
+    `delta` their heights. Box steps are area-sampled instead: sample n gets the part of the
+    step that falls in [n − ½, n + ½). Steps after the end are ignored.
     """
-    table = step_table(kernel)
     w = kernel.half_width
-    keep = time_samples < num_samples + w
-    tau, d = time_samples[keep], delta[keep]
+    size = num_samples + 4 * w + 4
+    incr = _blep_increments(time_samples, delta, num_samples, kernel, size)
+    if box_time_samples is not None and box_delta is not None:
+        incr += _box_increments(box_time_samples, box_delta, num_samples, w, size)
+    return np.cumsum(incr, dtype=np.float64)[w : w + num_samples]
+
+
+def _blep_increments(
+    tau: npt.NDArray[np.float64],
+    d: npt.NDArray[np.float64],
+    num_samples: int,
+    kernel: Kernel,
+    size: int,
+) -> npt.NDArray[np.float64]:
+    table = step_table(kernel)
+    keep = tau < num_samples + kernel.half_width
+    tau, d = tau[keep], d[keep]
     whole = np.floor(tau)
     row = np.rint((tau - whole) * kernel.num_phases).astype(np.int64)
     # The first tap is at sample ⌊τ⌋ − W + 1, i.e. index ⌊τ⌋ + 1 of a buffer padded by W.
     start = whole.astype(np.int64) + 1
     idx = start[:, None] + np.arange(kernel.num_taps)[None, :]
     weights = table[row] * d[:, None]
-    size = num_samples + 2 * w + 2
-    incr = np.bincount(idx.ravel(), weights.ravel(), minlength=size)
-    return np.cumsum(incr, dtype=np.float64)[w : w + num_samples]
+    return np.bincount(idx.ravel(), weights.ravel(), minlength=size).astype(np.float64, copy=False)
+
+
+def _box_increments(
+    tau: npt.NDArray[np.float64],
+    d: npt.NDArray[np.float64],
+    num_samples: int,
+    pad: int,
+    size: int,
+) -> npt.NDArray[np.float64]:
+    keep = tau < num_samples
+    tau, d = tau[keep], d[keep]
+    n0 = np.floor(tau + 0.5)
+    part = n0 + 0.5 - tau  # share of sample n0 after the step
+    idx = n0.astype(np.int64) + pad
+    both = np.concatenate([idx, idx + 1])
+    weights = np.concatenate([d * part, d * (1.0 - part)])
+    return np.bincount(both, weights, minlength=size).astype(np.float64, copy=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -57,17 +57,38 @@ class _Context:
         num_frames = len(self.frame_start) - 1
         return voice_frames(self.score, voice, num_frames, self.config.region)
 
-    def synthesize(self, cycles: list[np.ndarray], deltas: list[np.ndarray]) -> FloatArray:
-        if not cycles:
-            return np.zeros(self.num_samples)
-        tau = np.concatenate(cycles) / self.cycles_per_sample
-        return blep.synthesize(tau, np.concatenate(deltas), self.num_samples)
+    def synthesize(self, steps: _Steps, box: _Steps | None = None) -> FloatArray:
+        """Band-limited `steps` plus area-sampled `box` steps, each (CPU cycles, deltas)."""
+        tau = np.concatenate(steps.cycles + [np.zeros(0)]) / self.cycles_per_sample
+        delta = np.concatenate(steps.deltas + [np.zeros(0)])
+        if box is None:
+            return blep.synthesize(tau, delta, self.num_samples)
+        box_tau = np.concatenate(box.cycles + [np.zeros(0)]) / self.cycles_per_sample
+        box_delta = np.concatenate(box.deltas + [np.zeros(0)])
+        return blep.synthesize(
+            tau, delta, self.num_samples, box_time_samples=box_tau, box_delta=box_delta
+        )
 
-    def noise(self, frames: VoiceFrames) -> FloatArray:
+    def noise(self, frames: VoiceFrames, box: _Steps) -> FloatArray:
+        """The fast-LFSR part of a noise voice as samples; its slow part is added to `box`."""
         value = mix.NOISE_TABLE[frames.volume]
-        return noise.noise_samples(
+        samples, cycles, deltas = noise.noise_output(
             frames, self.frame_start, value, self.num_samples, self.cycles_per_sample
         )
+        box.add(cycles, deltas)
+        return samples
+
+
+@dataclass
+class _Steps:
+    """Level changes collected for one synthesis pass: CPU cycles and heights."""
+
+    cycles: list[np.ndarray] = field(default_factory=list)
+    deltas: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, cycles: np.ndarray, deltas: np.ndarray) -> None:
+        self.cycles.append(cycles)
+        self.deltas.append(deltas)
 
 
 def _context(score: ChipScore, config: SynthConfig, num_samples: int | None) -> _Context:
@@ -122,21 +143,17 @@ def mix_unfiltered(
     """The mixer output before the output filter: float64, shape (num_samples,), in [0, ~1.3]."""
     ctx = _context(score, config, num_samples)
     pulses = [v for v in score.voices if VOICES[v].kind == "pulse"]
-    cycles, deltas = [], []
+    steps, box = _Steps(), _Steps()
     if pulses:
-        c, d = _pulse_pair_changes(ctx, pulses)
-        cycles.append(c)
-        deltas.append(d)
+        steps.add(*_pulse_pair_changes(ctx, pulses))
     out = np.zeros(ctx.num_samples)
     for voice in score.voices:
         kind = VOICES[voice].kind
         if kind == "noise":
-            out += ctx.noise(ctx.frames(voice))
+            out += ctx.noise(ctx.frames(voice), box)
         elif kind != "pulse":
-            c, d = _tonal_changes(ctx, voice, ctx.frames(voice))
-            cycles.append(c)
-            deltas.append(d)
-    return out + ctx.synthesize(cycles, deltas)
+            steps.add(*_tonal_changes(ctx, voice, ctx.frames(voice)))
+    return out + ctx.synthesize(steps, box)
 
 
 def stems_unfiltered(
@@ -147,11 +164,13 @@ def stems_unfiltered(
     stems: dict[str, FloatArray] = {}
     for voice in score.voices:
         frames = ctx.frames(voice)
+        steps, box = _Steps(), _Steps()
         if frames.kind == "noise":
-            stems[voice] = ctx.noise(frames)
+            samples = ctx.noise(frames, box)
+            stems[voice] = samples + ctx.synthesize(steps, box)
         else:
-            c, d = _tonal_changes(ctx, voice, frames)
-            stems[voice] = ctx.synthesize([c], [d])
+            steps.add(*_tonal_changes(ctx, voice, frames))
+            stems[voice] = ctx.synthesize(steps)
     return stems
 
 

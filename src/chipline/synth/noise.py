@@ -1,95 +1,148 @@
 """The noise voice, area-sampled exactly: each output sample is the mean LFSR output over it.
 
-The LFSR can run at up to 447 kHz, far above the sample rate, so its level changes are not
-placed one by one. Instead the running integral of the output is evaluated in closed form at
-every sample boundary (prefix sums over one LFSR period) and differenced. The cost depends on
-the number of samples while the noise sounds, not on the LFSR rate.
+Area sampling (a box filter of one sample) is what the noise needs: the LFSR can run at up to
+447 kHz, far above the sample rate, and its output is noise anyway. Two exact ways, chosen per
+frame by the LFSR rate:
+
+- slow LFSR (period ≥ 2 samples): every gate change is a box step (`blep.box_steps`);
+- fast LFSR: the running integral of the output is evaluated in closed form at every sample
+  boundary (prefix sums over one LFSR period) and differenced, so the cost follows the number
+  of samples, not the LFSR rate.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 
-from chipline.synth import tables
-from chipline.synth.apu import Schedule, schedule
+from chipline.synth import apu, tables
 from chipline.synth.driver import VoiceFrames
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+FAST_PERIOD_SAMPLES = 2.0  # LFSR periods shorter than this many samples use the closed form
+
+
+@dataclass(frozen=True)
+class _GateTable:
+    """Both LFSR modes' gates, each extended past one period so a frame never wraps.
+
+    `gate[j]` is the output gate and `prefix[j]` the sum of `gate[:j]` within one mode's
+    segment; mode m's segment starts at `offset[m]` and has period `length[m]`.
+    """
+
+    gate: IntArray
+    prefix: IntArray
+    offset: tuple[int, int]
+    length: tuple[int, int]
 
 
 @cache
-def _gate_tables(short_mode: bool) -> tuple[IntArray, IntArray]:
-    gate = tables.lfsr_off_bits(short_mode).astype(np.int64)
-    return gate, np.concatenate([[0], np.cumsum(gate)])
-
-
-def _within_frame_integral(
-    t: FloatArray, k: IntArray, sch: Schedule, steps_before: IntArray, short_mode: bool
-) -> FloatArray:
-    """∫ gate dt from the start of frame k to time t (CPU cycles), for t inside frame k."""
-    gate, prefix = _gate_tables(short_mode)
-    num = len(gate)
-
-    def pre(x: IntArray) -> IntArray:
-        return (x // num) * prefix[num] + prefix[x % num]
-
-    start = sch.frame_start[k].astype(np.float64)
-    first = sch.first[k].astype(np.float64)
-    period = sch.step[k].astype(np.float64)
-    sb = steps_before[k]
-    g0 = gate[sb % num]
-    m = np.maximum(np.floor((t - first) / period), 0).astype(np.int64)
-    after = (
-        (first - start) * g0
-        + period * (pre(sb + 1 + m) - pre(sb + 1))
-        + (t - first - m * period) * gate[(sb + 1 + m) % num]
+def _gate_table(max_steps: int) -> _GateTable:
+    parts, prefixes, offsets, lengths = [], [], [], []
+    start = 0
+    for short in (False, True):
+        one = tables.lfsr_off_bits(short).astype(np.int64)
+        ext = np.tile(one, -(-(len(one) + max_steps + 2) // len(one)))
+        parts.append(ext)
+        prefixes.append(np.concatenate([[0], np.cumsum(ext)[:-1]]))
+        offsets.append(start)
+        lengths.append(len(one))
+        start += len(ext)
+    return _GateTable(
+        np.concatenate(parts),
+        np.concatenate(prefixes),
+        (offsets[0], offsets[1]),
+        (lengths[0], lengths[1]),
     )
-    return np.where(t < first, (t - start) * g0, after)
 
 
-def noise_samples(
+def noise_output(
     frames: VoiceFrames,
     frame_start: IntArray,
     frame_value: FloatArray,
     num_samples: int,
     cycles_per_sample: float,
-) -> FloatArray:
-    """Area-sampled noise output: float64, shape (num_samples,).
+) -> tuple[FloatArray, IntArray, FloatArray]:
+    """The noise voice: (closed-form samples, box-step cycles, box-step deltas).
 
-    `frame_value` (float64, per frame) is the mixer output while the LFSR gate is open; sample n
-    averages the output over [n − ½, n + ½) samples, i.e. it is centred like the band-limited
-    steps of the other voices.
+    `frame_value` (float64, per frame) is the mixer output while the gate is open. The samples
+    (float64, shape (num_samples,)) hold the fast-LFSR frames; the box steps (CPU cycles and
+    heights) the slow ones, for `blep.synthesize`. Sample n averages [n − ½, n + ½).
     """
-    sch = schedule(frame_start, frames.period, np.ones(len(frames.period), dtype=bool))
+    sch = apu.schedule(frame_start, frames.period, np.ones(len(frames.period), dtype=bool))
+    short = (frames.duty & 1).astype(np.int64)
+    fast = frames.period < FAST_PERIOD_SAMPLES * cycles_per_sample
+    active = frame_value != 0
+    slow_value = np.where(active & ~fast, frame_value, 0.0)
+    events = _slow_events(sch, short, slow_value)
+    fast_value = np.where(active & fast, frame_value, 0.0)
+    samples = _closed_form(sch, short, fast_value, num_samples, cycles_per_sample)
+    return samples, events[0], events[1]
+
+
+def _slow_events(
+    sch: apu.Schedule, short: IntArray, value: FloatArray
+) -> tuple[IntArray, FloatArray]:
+    gates = (tables.lfsr_off_bits(False), tables.lfsr_off_bits(True))
+    lengths = np.array([len(g) for g in gates])
+    both = np.concatenate(gates).astype(np.int64)
+    offset = np.array([0, len(gates[0])])
+
+    def level_at(pos: IntArray, frame: IntArray) -> npt.NDArray[np.float64]:
+        mode = short[frame]
+        return both[offset[mode] + pos % lengths[mode]] * value[frame]
+
+    events = apu.level_events(sch, level_at, frame_mask=value != 0)
+    return apu.changes(events, events.level)
+
+
+def _closed_form(
+    sch: apu.Schedule, short: IntArray, value: FloatArray, num_samples: int, cps: float
+) -> FloatArray:
+    """Box-filtered output of the frames with a nonzero `value`, by integrals at boundaries.
+
+    Per frame, the integral is evaluated at the sample boundaries inside it and at its end;
+    its differences are the frame's share of each sample it overlaps (frames sharing a sample
+    add up). Cost: the samples of these frames only.
+    """
+    active = np.flatnonzero(value)
+    if len(active) == 0 or num_samples == 0:
+        return np.zeros(num_samples)
+    table = _gate_table(int(sch.count.max()))
     steps_before = np.cumsum(sch.count) - sch.count
-    short = (frames.duty & 1).astype(bool)
-    num_frames = len(frames.period)
-    bounds = np.arange(num_samples + 1, dtype=np.float64)
-    n_first = np.clip(
-        np.ceil(frame_start / cycles_per_sample + 0.5).astype(np.int64), 0, num_samples + 1
-    )
-    totals = np.zeros(num_frames)
-    active = np.flatnonzero(frame_value != 0)
-    for mode in (False, True):
-        ks = active[short[active] == mode]
-        end_t = frame_start[ks + 1].astype(np.float64)
-        totals[ks] = _within_frame_integral(end_t, ks, sch, steps_before, mode)
-    totals *= frame_value
-    base = np.cumsum(totals) - totals
-    integral = np.zeros(num_samples + 1)
-    integral[n_first[0] : n_first[-1]] = np.repeat(base, np.diff(n_first))
-    integral[n_first[-1] :] = base[-1] + totals[-1]
-    counts = np.diff(n_first)[active]
-    offsets = np.cumsum(counts) - counts
-    n_idx = np.repeat(n_first[active] - offsets, counts) + np.arange(counts.sum())
-    k_idx = np.repeat(active, counts)
-    t = (bounds[n_idx] - 0.5) * cycles_per_sample
-    for mode in (False, True):
-        sel = short[k_idx] == mode
-        g = _within_frame_integral(t[sel], k_idx[sel], sch, steps_before, mode)
-        integral[n_idx[sel]] += frame_value[k_idx[sel]] * g
-    return np.diff(integral) / cycles_per_sample
+    mode = short[active]
+    length = np.array(table.length)[mode]
+    # Index of the gate after the frame's first step; index − 1 is the gate before it.
+    r1 = np.array(table.offset)[mode] + 1 + steps_before[active] % length
+    start = sch.frame_start[active].astype(np.float64)
+    first = sch.first[active].astype(np.float64)
+    period = sch.step[active].astype(np.float64)
+    lead = (first - start) * table.gate[r1 - 1] - period * table.prefix[r1]
+    # Sample boundary n is at (n − ½) samples; boundaries in frame k: n_first[k] ≤ n < n_first[k+1].
+    n_first = np.ceil(sch.frame_start / cps + 0.5).astype(np.int64)
+    inside = n_first[active + 1] - n_first[active]
+    points = inside + 1  # the boundaries inside, then the frame's end
+    f = np.repeat(np.arange(len(active)), points)
+    j = np.arange(points.sum()) - np.repeat(np.cumsum(points) - points, points)
+    n = n_first[active][f] + j
+    end = sch.frame_start[active + 1][f].astype(np.float64)
+    t = np.where(j == inside[f], end, (n - 0.5) * cps)
+    g = _integral(t - first[f], period[f], r1[f], lead[f], table)
+    share = np.diff(g, prepend=0.0)
+    share[j == 0] = g[j == 0]
+    keep = (n >= 1) & (n <= num_samples)  # boundary n closes sample n − 1
+    weights = share[keep] * value[active][f[keep]] / cps
+    return np.bincount(n[keep] - 1, weights, minlength=num_samples).astype(np.float64)
+
+
+def _integral(
+    u: FloatArray, period: FloatArray, r1: IntArray, lead: FloatArray, table: _GateTable
+) -> FloatArray:
+    """∫ gate dt from the frame start to `first + u` (u ≥ start − first), in CPU cycles."""
+    m = np.maximum(np.floor(u / period), -1.0)
+    j = r1 + m.astype(np.int64)
+    return lead + period * table.prefix[j] + (u - m * period) * table.gate[j]
