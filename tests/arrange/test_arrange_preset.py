@@ -56,3 +56,8 @@ def test_missing_preset_file_is_a_config_error(tmp_path: Path) -> None:
 def test_config_rejects_a_range_narrower_than_an_octave() -> None:
     with pytest.raises(ConfigError, match="at least an octave"):
         ArrangeConfig(melody_range=(60, 70))
+
+
+def test_a_range_outside_the_voice_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="Pulse 1 plays MIDI 33..108"):
+        arrange(song_of([Note(0, 4, 60)]), ArrangeConfig(melody_range=(100, 127)))

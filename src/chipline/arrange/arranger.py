@@ -7,6 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from chipline.arrange.allocate import Roles, Segment, allocate
 from chipline.arrange.drums import drum_notes, velocity_volume
 from chipline.arrange.preset import Preset, load_preset
@@ -85,11 +88,13 @@ def arrange(song: Song, config: ArrangeConfig = ArrangeConfig()) -> ChipScore:
         arpeggio=config.arpeggio,
         max_arpeggio_tones=config.max_arpeggio_tones,
     )
-    notes = [_chip_note(s, preset, config, roles) for s in allocate(pitched, roles)]
+    ranges = voice_ranges(config, roles)
+    notes = [_chip_note(s, preset, config, ranges) for s in allocate(pitched, roles)]
+
+    tempo_map = TempoMap.of(song.tempos, song.ticks_per_beat)
 
     def frames_to_tick(tick: int, num_frames: float) -> int:
-        sec = float(song.tick_to_sec(tick)) + num_frames / config.frame_hz
-        return sec_to_tick(sec, song.tempos, song.ticks_per_beat)
+        return int(tempo_map.to_tick(tempo_map.to_sec(tick) + num_frames / config.frame_hz))
 
     notes += drum_notes(drums, end_tick, frames_to_tick, volume_scale=preset.noise.volume)
     notes.sort(key=lambda n: (n.start_tick, CHIP_VOICES[config.chip].index(n.voice)))
@@ -104,24 +109,45 @@ def arrange(song: Song, config: ArrangeConfig = ArrangeConfig()) -> ChipScore:
     )
 
 
-def _chip_note(seg: Segment, preset: Preset, config: ArrangeConfig, roles: Roles) -> ChipNote:
-    role_range = (
-        config.melody_range
-        if seg.voice == roles.melody
-        else config.bass_range
-        if seg.voice == roles.bass
-        else config.harmony_range
-    )
-    voice = VOICES[seg.voice]
-    low, high = max(role_range[0], voice.low), min(role_range[1], voice.high)
+def voice_ranges(config: ArrangeConfig, roles: Roles) -> dict[str, tuple[int, int]]:
+    """Inclusive pitch range per pitched voice: its role's range within the voice's own.
+
+    Raises:
+        ConfigError: a range and the voice's own overlap by less than an octave.
+    """
+    ranges = {}
+    for name in (roles.melody, roles.bass, *roles.harmony):
+        role = (
+            config.melody_range
+            if name == roles.melody
+            else config.bass_range
+            if name == roles.bass
+            else config.harmony_range
+        )
+        voice = VOICES[name]
+        low, high = max(role[0], voice.low), min(role[1], voice.high)
+        if high - low < 11:
+            raise ConfigError(
+                f"{name} plays MIDI {voice.low}..{voice.high}; the range {role[0]}..{role[1]} "
+                "must overlap it by at least an octave"
+            )
+        ranges[name] = (low, high)
+    return ranges
+
+
+def _chip_note(
+    seg: Segment, preset: Preset, config: ArrangeConfig, ranges: dict[str, tuple[int, int]]
+) -> ChipNote:
+    low, high = ranges[seg.voice]
     pitches = tuple(dict.fromkeys(fold(p, low, high) for p in seg.pitches))
     if len(pitches) > 1:
         pitches = tuple(sorted(pitches))
         pitches = tuple(p for p in pitches for _ in range(config.arpeggio_frames_per_tone))
         # Every tone of an arpeggio needs a tick of its own in the arranged MIDI.
         pitches = pitches[: seg.end_tick - seg.start_tick]
-    volume = 15 if voice.kind == "triangle" else 0
-    if not volume:
+    if VOICES[seg.voice].kind == "triangle":
+        volume = 15  # the triangle has no volume control
+    else:
         volume = velocity_volume(preset.voice(seg.voice).volume, seg.velocity)
     return ChipNote(seg.voice, seg.start_tick, seg.end_tick, pitches, volume)
 
@@ -165,14 +191,30 @@ def loop_end_tick(song: Song) -> int:
     return sig.tick + -(-(end - sig.tick) // bar) * bar
 
 
-def sec_to_tick(sec: float, tempos: Sequence[Tempo], ticks_per_beat: int) -> int:
-    """The tick (rounded, at least the tempo segment's start) at `sec` seconds."""
-    elapsed = 0.0
-    for k, tempo in enumerate(tempos):
-        sec_per_tick = tempo.us_per_beat / (1e6 * ticks_per_beat)
-        nxt = tempos[k + 1].tick if k + 1 < len(tempos) else None
-        span = (nxt - tempo.tick) * sec_per_tick if nxt is not None else float("inf")
-        if sec < elapsed + span:
-            return tempo.tick + round((sec - elapsed) / sec_per_tick)
-        elapsed += span
-    raise AssertionError("unreachable: the last tempo segment is unbounded")
+@dataclass(frozen=True)
+class TempoMap:
+    """Seconds ⇄ ticks under a sorted tempo map (first tempo at tick 0)."""
+
+    start_ticks: npt.NDArray[np.float64]
+    start_secs: npt.NDArray[np.float64]
+    sec_per_tick: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, tempos: Sequence[Tempo], ticks_per_beat: int) -> TempoMap:
+        starts = np.array([t.tick for t in tempos], dtype=np.float64)
+        sec_per_tick = np.array([t.us_per_beat for t in tempos]) / (1e6 * ticks_per_beat)
+        secs = np.concatenate([[0.0], np.cumsum(np.diff(starts) * sec_per_tick[:-1])])
+        return cls(starts, secs, sec_per_tick)
+
+    def to_sec(self, ticks: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Seconds (float64, the shape of `ticks`) at `ticks`."""
+        ticks = np.asarray(ticks, dtype=np.float64)
+        i = np.clip(np.searchsorted(self.start_ticks, ticks, side="right") - 1, 0, None)
+        return self.start_secs[i] + (ticks - self.start_ticks[i]) * self.sec_per_tick[i]
+
+    def to_tick(self, secs: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Nearest ticks (int64, the shape of `secs`) at `secs` seconds."""
+        secs = np.asarray(secs, dtype=np.float64)
+        i = np.clip(np.searchsorted(self.start_secs, secs, side="right") - 1, 0, None)
+        ticks = self.start_ticks[i] + (secs - self.start_secs[i]) / self.sec_per_tick[i]
+        return np.round(ticks).astype(np.int64)

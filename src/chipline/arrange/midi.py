@@ -20,16 +20,15 @@ Conventions (any instrument plays the file like the chip; `from_song` reads it b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from chipline.arrange.arranger import NTSC_FRAME_HZ
+from chipline.arrange.arranger import NTSC_FRAME_HZ, TempoMap
 from chipline.arrange.preset import load_preset
 from chipline.chip import CHIP_VOICES, VOICES, ChipName, ChipNote, ChipScore, Instrument
 from chipline.errors import EncodingError
-from chipline.score import Note, Song, Tempo, write_midi
+from chipline.score import Note, Song, write_midi
 
 CHANNELS = {
     "Pulse 1": 0,
@@ -82,6 +81,7 @@ def to_song(score: ChipScore, frame_hz: float = NTSC_FRAME_HZ) -> Song:
         EncodingError: a note names a voice the chip lacks, or a noise period outside 0..15.
     """
     voices = score.voices
+    tempo_map = TempoMap.of(score.tempos, score.ticks_per_beat)
     notes: list[Note] = []
     for chip_note in score.notes:
         if chip_note.voice not in voices:
@@ -91,7 +91,7 @@ def to_song(score: ChipScore, frame_hz: float = NTSC_FRAME_HZ) -> Song:
             )
         track = voices.index(chip_note.voice)
         instrument = score.instruments.get(chip_note.voice, Instrument())
-        notes.extend(_midi_notes(score, chip_note, track, instrument, frame_hz))
+        notes.extend(_midi_notes(tempo_map, chip_note, track, instrument, frame_hz))
     notes.sort()
     return Song(
         ticks_per_beat=score.ticks_per_beat,
@@ -105,7 +105,7 @@ def to_song(score: ChipScore, frame_hz: float = NTSC_FRAME_HZ) -> Song:
 
 
 def _midi_notes(
-    score: ChipScore, cn: ChipNote, track: int, instrument: Instrument, frame_hz: float
+    tempo_map: TempoMap, cn: ChipNote, track: int, instrument: Instrument, frame_hz: float
 ) -> list[Note]:
     voice = VOICES[cn.voice]
     channel = CHANNELS[cn.voice]
@@ -123,22 +123,24 @@ def _midi_notes(
         keys = list(cn.pitches)
         program = PROGRAMS[cn.voice] if cn.timbre is None else cn.timbre
     head = velocity_of(cn.volume)
-    bounds = _frame_bounds(score, cn, frame_hz) if len(keys) > 1 else [cn.start_tick, cn.end_tick]
+    if len(keys) == 1:
+        bounds = [cn.start_tick, cn.end_tick]
+    else:
+        bounds = _frame_bounds(tempo_map, cn, frame_hz)
     return [
         Note(start, end, keys[k % len(keys)], head if k == 0 else head - 1, channel, program, track)
         for k, (start, end) in enumerate(zip(bounds, bounds[1:], strict=False))
     ]
 
 
-def _frame_bounds(score: ChipScore, cn: ChipNote, frame_hz: float) -> list[int]:
+def _frame_bounds(tempo_map: TempoMap, cn: ChipNote, frame_hz: float) -> list[int]:
     """Tick boundaries of the frames of an arpeggio: strictly increasing, one piece per tone at
     least (shorter notes are split evenly in ticks)."""
-    start_sec = float(score.tick_to_sec(cn.start_tick))
-    end_sec = float(score.tick_to_sec(cn.end_tick))
+    start_sec, end_sec = tempo_map.to_sec([cn.start_tick, cn.end_tick])
     num_frames = int(np.ceil((end_sec - start_sec) * frame_hz - 1e-9))
-    secs = start_sec + np.arange(num_frames) / frame_hz
-    ticks = secs_to_ticks(secs, score.tempos, score.ticks_per_beat)
-    bounds = sorted({int(t) for t in ticks if cn.start_tick <= t < cn.end_tick} | {cn.start_tick})
+    ticks = tempo_map.to_tick(start_sec + np.arange(num_frames) / frame_hz)
+    inside = ticks[(ticks > cn.start_tick) & (ticks < cn.end_tick)]
+    bounds = [cn.start_tick, *np.unique(inside).tolist()]
     if len(bounds) < len(cn.pitches):
         length, k = cn.end_tick - cn.start_tick, len(cn.pitches)
         if length < k:
@@ -148,16 +150,6 @@ def _frame_bounds(score: ChipScore, cn: ChipNote, frame_hz: float) -> list[int]:
             )
         bounds = [cn.start_tick + i * length // k for i in range(k)]
     return bounds + [cn.end_tick]
-
-
-def secs_to_ticks(secs: np.ndarray, tempos: Sequence[Tempo], ticks_per_beat: int) -> np.ndarray:
-    """Ticks (float64, rounded to integers) at the times `secs` (float64 seconds, any shape)."""
-    starts = np.array([t.tick for t in tempos], dtype=np.float64)
-    sec_per_tick = np.array([t.us_per_beat for t in tempos]) / (1e6 * ticks_per_beat)
-    offsets = np.concatenate([[0.0], np.cumsum(np.diff(starts) * sec_per_tick[:-1])])
-    i = np.searchsorted(offsets, secs, side="right") - 1
-    i = np.clip(i, 0, len(tempos) - 1)
-    return np.round(starts[i] + (secs - offsets[i]) / sec_per_tick[i])
 
 
 def from_song(song: Song, chip: ChipName | None = None, preset: Path | None = None) -> ChipScore:
