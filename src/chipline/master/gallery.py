@@ -18,7 +18,7 @@ h1{font-size:1.4em} .track{background:#1f1f2b;border-radius:8px;padding:1em;marg
 img{max-width:100%;image-rendering:pixelated;margin-top:.5em;border:1px solid #333}
 audio{width:100%;margin-top:.5em} a{color:#9cf} .state{font-size:.8em;color:#888}
 """
-# Reports each player's state on the page (ready / cannot play) and, for looped tracks, jumps
+# Reports each player's and image's state on the page (ready / error); for looped tracks, jumps
 # back to the loop start at the end (a preview: the files carry the sample-exact loop points).
 _SCRIPT = """
 document.querySelectorAll('audio[data-track]').forEach(function (a) {
@@ -37,6 +37,12 @@ document.querySelectorAll('audio[data-track]').forEach(function (a) {
   a.addEventListener('ended', function () {
     if (a.dataset.loop === 'true') { a.currentTime = Number(a.dataset.loopStart); a.play(); }
   });
+});
+document.querySelectorAll('img').forEach(function (img) {
+  function mark() { img.dataset.state = img.naturalWidth > 0 ? 'ready' : 'error'; }
+  if (img.complete) { mark(); return; }
+  img.addEventListener('load', mark);
+  img.addEventListener('error', mark);
 });
 """
 

@@ -15,15 +15,12 @@ import numpy.typing as npt
 import soundfile
 
 from chipline.errors import RenderError
-from chipline.master import vorbis
+from chipline.master import mp3, vorbis
 from chipline.master.loop import LoopPoints
 
 OGG_BLOCK_FRAMES = 16384  # one large write crashes libvorbis (libsndfile #1095): write in blocks
 OGG_COMPRESSION = 0.4  # libsndfile's Vorbis scale: 0 best; 0.4 is about quality 6
-# MP3: libsndfile's LAME writes the Info/LAME tag (encoder delay and padding), so tag-aware
-# decoders return exactly our samples. VBR at the best setting stays near 128 kbps for mono chip
-# audio; lower settings fall under it.
-MP3_COMPRESSION = 0.0
+MP3_KBPS = 160  # CBR; chip.md §5.2: stay >= 128 kbps so decoders stay sample-exact
 PCM16_SCALE = 32768.0  # libsndfile reads 16-bit PCM back as value / 32768
 
 
@@ -89,16 +86,8 @@ def write_ogg(
 
 
 def write_mp3(path: Path, audio: npt.NDArray[np.float32], sample_rate: int) -> None:
-    """MP3 (LAME, VBR, with the Info/LAME tag so tag-aware decoders trim to the exact length)."""
-    _write_soundfile(
-        path,
-        audio,
-        sample_rate,
-        "MP3",
-        "MPEG_LAYER_III",
-        compression_level=MP3_COMPRESSION,
-        bitrate_mode="VARIABLE",
-    )
+    """CBR MP3 with the Info/LAME tag, so tag-aware decoders trim it to the exact length."""
+    path.write_bytes(mp3.encode(to_pcm16(audio), sample_rate, _channels(audio), MP3_KBPS))
 
 
 def _write_soundfile(

@@ -1,0 +1,107 @@
+"""Delivery benchmark: render + OGG + WAV + MP3 of a 60-s track, against a floor in the same run.
+
+The track is examples/theme.mid played four times at 128 qpm (60 s). The floor is numpy
+generating and writing the same number of float samples to a WAV file. Prints the min of
+`--repeat` runs for the whole `render_file` and for each stage.
+
+    python bench/deliver.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from chipline.arrange import ArrangeConfig, arrange
+from chipline.master import loop, writers
+from chipline.master.loudness import normalize
+from chipline.render import RenderConfig, render_file
+from chipline.score import Tempo, read_midi, write_midi
+from chipline.synth import SynthConfig, render
+
+ROOT = Path(__file__).resolve().parents[1]
+SR = 44100
+TRACK_SEC = 60.0
+
+
+def sixty_second_midi(folder: Path) -> Path:
+    song = read_midi(ROOT / "examples" / "theme.mid")
+    notes = tuple(
+        replace(
+            n, start_tick=n.start_tick + k * song.end_tick, end_tick=n.end_tick + k * song.end_tick
+        )
+        for k in range(4)
+        for n in song.notes
+    )
+    us_per_beat = round(60e6 / 128)
+    long = replace(
+        song,
+        notes=tuple(sorted(notes)),
+        tempos=(Tempo(0, us_per_beat),),
+        end_tick=4 * song.end_tick,
+    )
+    return write_midi(long, folder / "sixty.mid")
+
+
+def best(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    repeat = parser.parse_args().repeat
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        midi = sixty_second_midi(work)
+        num = int(TRACK_SEC * SR)
+
+        def floor() -> None:
+            x = np.sin(np.arange(num, dtype=np.float32) * np.float32(0.0627)) * np.float32(0.25)
+            soundfile.write(work / "floor.wav", x, SR, subtype="FLOAT")
+
+        def deliver() -> None:
+            out = work / f"out-{time.perf_counter_ns()}"
+            render_file(midi, out, RenderConfig(), refresh=False)
+
+        score = arrange(read_midi(midi), ArrangeConfig())
+        audio = render(score, SynthConfig(SR), loop.render_length(score, SR))
+        looped, points = loop.assemble(audio, score, SR)
+        master, _ = normalize(looped, SR, -18.0, loop=True)
+        stages = {
+            "synth render": lambda: render(score, SynthConfig(SR), loop.render_length(score, SR)),
+            "loop + loudness": lambda: normalize(
+                loop.assemble(audio, score, SR)[0], SR, -18.0, loop=True
+            ),
+            "OGG write": lambda: writers.write_ogg(work / "a.ogg", master, SR, points),
+            "WAV write": lambda: writers.write_wav(work / "a.wav", master, SR, points),
+            "MP3 write": lambda: writers.write_mp3(work / "a.mp3", master, SR),
+        }
+        floor_sec = best(floor, repeat)
+        total_sec = best(deliver, repeat)
+        print(f"track: {len(master) / SR:.1f} s, {SR} Hz mono; min of {repeat} runs")
+        print(f"floor (numpy generate + write {num} samples): {floor_sec:.3f} s")
+        print(
+            f"render_file (read, arrange, synth, loop, loudness, OGG+WAV+MP3, roll, manifest): "
+            f"{total_sec:.3f} s = {TRACK_SEC / total_sec:.0f}x realtime, "
+            f"{total_sec / floor_sec:.0f}x the floor (target <= 1 s)"
+        )
+        for label, fn in stages.items():
+            sec = best(fn, repeat)
+            print(f"  {label:16s} {sec:.3f} s  ({sec / floor_sec:.1f}x floor)")
+
+
+if __name__ == "__main__":
+    main()
