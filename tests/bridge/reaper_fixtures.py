@@ -99,10 +99,10 @@ def nes_song(ticks_per_beat: int = 480, with_tempo_change: bool = False) -> Song
     """An arranged four-voice song (tracks named by voice; track 0 is the conductor)."""
     q = ticks_per_beat
     notes = [
-        Note(0, q, 72, 100, 0, 0, 1),
-        Note(q, 2 * q, 74, 90, 0, 0, 1),
-        Note(2 * q, 2 * q + q // 2, 74, 80, 0, 0, 1),  # same pitch again, back to back
-        Note(2 * q + q // 2, 4 * q, 76, 70, 0, 0, 1),
+        Note(0, q, 72, 100, 0, 80, 1),
+        Note(q, 2 * q, 74, 90, 0, 80, 1),
+        Note(2 * q, 2 * q + q // 2, 74, 80, 0, 1, 1),  # same pitch again, its own duty (program)
+        Note(2 * q + q // 2, 4 * q, 76, 70, 0, 80, 1),
         Note(0, 2 * q, 64, 64, 1, 0, 2),
         Note(2 * q, 3 * q, 67, 64, 1, 0, 2),
         Note(0, 4 * q, 40, 127, 2, 0, 3),
@@ -126,6 +126,27 @@ def song_notes_by_voice(song: Song) -> dict[str, list[tuple[int, int, int]]]:
     for n in song.notes:
         out.setdefault(song.track_names[n.track], []).append((n.start_tick, n.end_tick, n.pitch))
     return {k: sorted(v) for k, v in out.items()}
+
+
+def song_programs_by_voice(song: Song) -> dict[str, list[tuple[int, int]]]:
+    """(tick, program) wherever a voice's program changes, from its first note on."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for n in sorted(song.notes):
+        changes = out.setdefault(song.track_names[n.track], [])
+        if not changes or changes[-1][1] != n.program:
+            changes.append((n.start_tick, n.program))
+    return out
+
+
+def item_programs(track: rpp.Element) -> list[tuple[int, int]]:
+    """(tick, program) of the program changes in the track's MIDI item."""
+    tick, changes = 0, []
+    for row in track.find("ITEM").find("SOURCE"):
+        if isinstance(row, list) and row[0] in ("E", "e"):
+            tick += int(row[1])
+            if int(row[2], 16) & 0xF0 == 0xC0:
+                changes.append((tick, int(row[3], 16)))
+    return changes
 
 
 def track_by_name(root: rpp.Element, name: str) -> rpp.Element:

@@ -14,8 +14,10 @@ from reaper_fixtures import (
     USER_TEMPLATE,
     chunk_text,
     item_notes,
+    item_programs,
     nes_song,
     song_notes_by_voice,
+    song_programs_by_voice,
     track_by_name,
     write,
 )
@@ -41,6 +43,8 @@ def test_notes_per_voice_equal_the_arranged_midi(tmp_path):
     song = nes_song()
     _, root = _build(tmp_path, song)
     expected = song_notes_by_voice(song)
+    programs = song_programs_by_voice(song)
+    assert programs["Pulse 1"] == [(0, 80), (960, 1), (1200, 80)]
     for voice, track_name in [
         ("Pulse 1", "Lead"),
         ("Pulse 2", "Pulse 2"),
@@ -50,6 +54,7 @@ def test_notes_per_voice_equal_the_arranged_midi(tmp_path):
         tpq, notes = item_notes(track_by_name(root, track_name))
         assert tpq == song.ticks_per_beat
         assert notes == expected[voice], voice
+        assert item_programs(track_by_name(root, track_name)) == programs[voice], voice
 
 
 def test_each_voice_track_gets_exactly_one_item_and_others_none(tmp_path):

@@ -37,11 +37,17 @@ def voice_notes(song: Song) -> dict[str, list[Note]]:
 def midi_events(notes: list[Note], end_tick: int) -> list[tuple[int, int, int, int]]:
     """(delta_tick, status, data1, data2) for `notes`, then all-notes-off at `end_tick`.
 
-    At one tick, note-offs come before note-ons so repeated pitches stay separate notes.
+    A program change precedes the first note and every note whose program differs from the one
+    before (the arranged MIDI carries a note's own duty as its program). At one tick, note-offs
+    come first, then program changes, then note-ons, so repeated pitches stay separate notes.
     """
     timed = []
-    for n in notes:
-        timed.append((n.start_tick, 1, 0x90 | n.channel, n.pitch, n.velocity))
+    program = None
+    for n in sorted(notes, key=lambda n: (n.start_tick, n.pitch)):
+        if n.program != program:
+            timed.append((n.start_tick, 1, 0xC0 | n.channel, n.program, 0))
+            program = n.program
+        timed.append((n.start_tick, 2, 0x90 | n.channel, n.pitch, n.velocity))
         timed.append((n.end_tick, 0, 0x80 | n.channel, n.pitch, 0))
     timed.sort()
     events, last = [], 0
