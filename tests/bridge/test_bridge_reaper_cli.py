@@ -174,3 +174,26 @@ def test_xvfb_wraps_reaper_without_display(tmp_path):
     ]
     with pytest.raises(BridgeError, match="xvfb"):
         reaper_command(Path("r"), Path("j.rpp"), ReaperConfig(), env={"PATH": str(tmp_path / "x")})
+
+
+def test_registered_as_render_back_ends():
+    from chipline.bridge import get_backend
+    from chipline.render import RenderConfig
+
+    for name in ("reaper", "reaper-live", "reapy"):
+        assert get_backend(name, RenderConfig(backend=name)).name == name
+
+
+def test_render_command_through_the_reaper_back_end(runner, tmp_path, standin, monkeypatch):
+    """`chipline render --backend reaper`: the shared master stage runs on REAPER's output."""
+    from chipline.cli import cli
+
+    monkeypatch.setenv("FAKE_REAPER_MODE", "render")
+    monkeypatch.setenv("DISPLAY", ":0")  # the stand-in needs no display; skip xvfb-run
+    midi = write_midi(nes_song(), tmp_path / "level.mid")
+    result = runner.invoke(cli, ["render", str(midi), "--out", str(tmp_path / "game"),
+                                 "--backend", "reaper", "--formats", "wav"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (call,) = [json.loads(line) for line in standin.read_text().splitlines()]
+    assert "-renderproject" in call["argv"]
+    assert list((tmp_path / "game").glob("*.wav"))

@@ -21,7 +21,35 @@ def _chip(render_config: Any) -> Backend:
     return cast("Backend", ChipBackend(region=render_config.region, filter=render_config.filter))
 
 
-BACKENDS: dict[str, Callable[[Any], Backend]] = {"chip": _chip}
+def _reaper(render_config: Any) -> Backend:
+    from chipline.bridge.reaper import ReaperBackend, ReaperConfig
+
+    return cast("Backend", ReaperBackend(getattr(render_config, "reaper", None) or ReaperConfig()))
+
+
+def _reaper_live(render_config: Any) -> Backend:
+    from chipline.bridge.live import LiveBackend
+
+    live, reaper = (
+        getattr(render_config, "reaper_live", None),
+        getattr(render_config, "reaper", None),
+    )
+    return cast("Backend", LiveBackend(live, reaper))
+
+
+def _reapy(render_config: Any) -> Backend:
+    from chipline.bridge.reapy_backend import ReapyBackend
+
+    reapy, reaper = getattr(render_config, "reapy", None), getattr(render_config, "reaper", None)
+    return cast("Backend", ReapyBackend(reapy, reaper))
+
+
+BACKENDS: dict[str, Callable[[Any], Backend]] = {
+    "chip": _chip,
+    "reaper": _reaper,
+    "reaper-live": _reaper_live,
+    "reapy": _reapy,
+}
 
 
 def get_backend(name: str, render_config: Any) -> Backend:
