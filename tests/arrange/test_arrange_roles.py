@@ -112,3 +112,25 @@ def test_a_legato_overlap_hands_the_melody_over_without_a_gap() -> None:
     assert by_voice(score, "Pulse 2") == []
     unmerged = arrange(song_of(notes, ticks_per_beat=96), ArrangeConfig(merge_beats=0))
     assert by_voice(unmerged, "Pulse 2") == [(94, 96, (72,))]
+
+
+@pytest.mark.parametrize(
+    ("inner", "kept"),
+    [
+        ((55, 64), 64),  # the third over the fifth
+        ((58, 67), 58),  # the seventh over the fifth
+        ((60, 67), 67),  # the fifth over an octave of the bass
+        ((62, 67), 67),  # an octave of the melody (62) comes last
+    ],
+)
+def test_without_arpeggio_the_chord_defining_inner_note_is_kept(
+    inner: tuple[int, int], kept: int
+) -> None:
+    score = arrange(song_of(chord(0, 16, 48, *inner, 74)), ArrangeConfig(arpeggio=False))
+    assert by_voice(score, "Pulse 2") == [(0, 16, (kept,))]
+
+
+def test_a_sustained_inner_note_keeps_playing_when_another_begins() -> None:
+    notes = [Note(0, 16, 48), Note(0, 16, 76), Note(0, 16, 55), Note(8, 16, 64)]
+    score = arrange(song_of(notes), ArrangeConfig(arpeggio=False))
+    assert by_voice(score, "Pulse 2") == [(0, 16, (55,))]

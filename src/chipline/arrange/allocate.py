@@ -166,10 +166,18 @@ def _inner_pool(notes: Sequence[Note], active: set[int], state: _State) -> list[
     return sorted(by_pitch.values(), key=lambda i: (notes[i].pitch, i))
 
 
-def _salience(notes: Sequence[Note], state: _State, i: int) -> tuple[int, int]:
-    """Sort key, most salient first: not an octave double of melody or bass, then higher."""
-    doubles = {notes[j].pitch % 12 for j in (state.melody, state.bass) if j is not None}
-    return (notes[i].pitch % 12 in doubles, -notes[i].pitch)
+# How much an inner note's interval above the bass (semitones mod 12) says about the chord:
+# thirds and sevenths first, then the other colour tones, then the fifth, then octaves.
+INTERVAL_RANK = (3, 1, 1, 0, 0, 1, 1, 2, 1, 1, 0, 0)
+
+
+def _salience(notes: Sequence[Note], state: _State, i: int) -> tuple[int, int, int]:
+    """Sort key, most salient first: not an octave of the melody, the interval above the bass
+    (`INTERVAL_RANK`), then the higher note."""
+    pitch = notes[i].pitch
+    melody_double = state.melody is not None and (pitch - notes[state.melody].pitch) % 12 == 0
+    rank = INTERVAL_RANK[(pitch - notes[state.bass].pitch) % 12] if state.bass is not None else 0
+    return (melody_double, rank, -pitch)
 
 
 def _assign_harmony(
