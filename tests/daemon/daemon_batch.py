@@ -40,8 +40,10 @@ class Batch:
     slow: list[str] = field(default_factory=list)  # good files written slowly
 
 
-def pick(midi_dir: Path, edge_dir: Path, num_good: int, num_slow: int) -> tuple[Batch, dict]:
-    """`num_good` distinct good files (by content) and every broken edge-case file."""
+def pick(
+    midi_dir: Path, edge_dir: Path, num_good: int, num_slow: int, num_broken: int = 1000
+) -> tuple[Batch, dict]:
+    """`num_good` distinct good files (by content) and up to `num_broken` broken ones."""
     batch, sources, seen = Batch(), {}, set()
     for path in sorted(midi_dir.glob("*.mid")):
         if len(batch.good) == num_good:
@@ -53,7 +55,7 @@ def pick(midi_dir: Path, edge_dir: Path, num_good: int, num_slow: int) -> tuple[
         batch.good[path.name] = digest
         sources[path.name] = path
     for path in sorted(edge_dir.glob("*.mid")):
-        if not _renders(path):
+        if len(batch.broken) < num_broken and not _renders(path):
             name = f"broken-{path.name}"
             batch.broken.append(name)
             sources[name] = path

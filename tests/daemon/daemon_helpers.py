@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 
 # Short enough that unit tests run quickly; long enough for a file to be read once.
 FAST = DaemonConfig(
-    num_workers=2,
+    num_workers=1,
     stable_sec=0.2,
     poll_sec=0.02,
     backoff_sec=0.05,

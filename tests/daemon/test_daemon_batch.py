@@ -15,10 +15,9 @@ from conftest import shared_data
 BATCH_CONFIG = dataclasses.replace(FAST, stable_sec=0.3)
 
 
-def run_batch(tmp_path, num_good: int, num_slow: int, job=validating_job) -> None:
-    batch, sources = pick(
-        shared_data("midi", "bach"), shared_data("midi-edge-cases", "midi"), num_good, num_slow
-    )
+def run_batch(tmp_path, num_good: int, num_slow: int, num_broken: int, job=validating_job) -> None:
+    edge = shared_data("midi-edge-cases", "midi")
+    batch, sources = pick(shared_data("midi", "bach"), edge, num_good, num_slow, num_broken)
     layout = Layout(tmp_path / "inbox", tmp_path / "out")
     layout.inbox.mkdir()
     total = len(batch.good) + len(batch.broken)
@@ -34,10 +33,10 @@ def run_batch(tmp_path, num_good: int, num_slow: int, job=validating_job) -> Non
 
 @pytest.mark.timeout(60)
 def test_small_batch(tmp_path) -> None:
-    run_batch(tmp_path, num_good=12, num_slow=2)
+    run_batch(tmp_path, num_good=10, num_slow=2, num_broken=6)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_batch_of_200_real_files(tmp_path) -> None:
-    run_batch(tmp_path, num_good=200, num_slow=10)
+    run_batch(tmp_path, num_good=200, num_slow=10, num_broken=1000)

@@ -10,8 +10,8 @@ import pytest
 from daemon_helpers import FAST, counts, midi_bytes, running_daemon, settled, wait_until
 from daemon_jobs import mixed_job, ok_job, read_output
 
-from chipline.daemon import Daemon, Layout
-from chipline.daemon.flow import sha256_of
+from chipline.daemon import Daemon, Layout, service
+from chipline.daemon.flow import deliver, sha256_of
 from chipline.daemon.queue import JobQueue
 from chipline.errors import DaemonError
 
@@ -68,7 +68,7 @@ def test_good_and_bad_files_end_in_done_and_failed(layout: Layout) -> None:
 
 
 def test_crashes_and_hangs_fail_one_job_and_the_daemon_goes_on(layout: Layout) -> None:
-    config = dataclasses.replace(FAST, job_timeout_sec=1.0, max_attempts=2)
+    config = dataclasses.replace(FAST, num_workers=2, job_timeout_sec=0.6, max_attempts=2)
     with running_daemon(layout, mixed_job, config):
         for i, name in enumerate(["segv-1.mid", "abort-1.mid", "hang-1.mid", "ok-1.mid"]):
             drop(layout, name, midi_bytes(20 + i))
@@ -80,17 +80,28 @@ def test_crashes_and_hangs_fail_one_job_and_the_daemon_goes_on(layout: Layout) -
     assert "killed by SIGSEGV" in errors["segv-1.mid.error.txt"]
     assert "killed by SIGABRT" in errors["abort-1.mid.error.txt"]
     hang = errors["hang-1.mid.error.txt"]
-    assert "timed out after 1 s" in hang
+    assert "timed out after 0.6 s" in hang
     assert "attempts: 2" in hang
 
 
-def test_transient_failures_are_retried_permanent_ones_are_not(layout: Layout) -> None:
+def test_transient_failures_are_retried_permanent_ones_are_not(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def deliver_denied(staging: Path, out_dir: Path, outputs: tuple[str, ...]) -> list[str]:
+        if any(rel.startswith("locked") for rel in outputs):
+            raise PermissionError(13, "Permission denied", str(out_dir / outputs[0]))
+        return deliver(staging, out_dir, outputs)
+
+    monkeypatch.setattr(service, "deliver", deliver_denied)
     config = dataclasses.replace(FAST, max_attempts=3)
     with running_daemon(layout, mixed_job, config):
-        for i, name in enumerate(["flaky-1.mid", "full-1.mid", "denied-1.mid"]):
+        for i, name in enumerate(["flaky-1.mid", "full-1.mid", "denied-1.mid", "locked.mid"]):
             drop(layout, name, midi_bytes(40 + i))
-        wait_until(lambda: settled(layout, 3), 20, "retries to finish")
+        wait_until(lambda: settled(layout, 4), 20, "retries to finish")
     assert [p.name for p in layout.done.iterdir()] == ["flaky-1.mid"]
+    locked = (layout.failed / "locked.mid.error.txt").read_text()
+    assert "cannot deliver outputs" in locked
+    assert "attempts: 3" in locked
     full = (layout.failed / "full-1.mid.error.txt").read_text()
     assert "No space left on device" in full
     assert "attempts: 3" in full

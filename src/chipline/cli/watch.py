@@ -18,21 +18,34 @@ from chipline.daemon.status import format_status, inbox_status
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+def _formats(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    return tuple(f.strip().lower() for f in value.split(",") if f.strip())
+
+
 def render_options(fn: Any) -> Any:
     """The options of `chipline render`, passed on to the renderer's `RenderConfig`."""
     options = [
-        click.option("--backend", help="Render back end (default: the built-in chip)."),
-        click.option("--chip", help="Sound chip preset."),
-        click.option("--format", "formats", multiple=True, help="Output format (repeatable)."),
-        click.option("--loudness", type=float, help="Target loudness, LUFS."),
-        click.option("--loop/--no-loop", default=None, help="Make the track loopable."),
-        click.option("--sample-rate", type=int, help="Output sample rate, Hz."),
-        click.option("--stems/--no-stems", default=None, help="Also write one file per voice."),
+        click.option("--chip", type=click.Choice(["nes", "vrc6"]), help="Voices: nes or vrc6."),
+        click.option("--region", type=click.Choice(["ntsc", "pal"]), help="Chip clock."),
         click.option(
-            "--overwrite/--no-overwrite",
+            "--filter",
+            "filter",
+            type=click.Choice(["clean", "famicom", "nes"]),
+            help="Output filter profile.",
+        ),
+        click.option("--formats", callback=_formats, help="Comma list of ogg,wav,mp3."),
+        click.option("--loudness", help="LUFS target or preset (default, console, mobile, web)."),
+        click.option("--stems/--no-stems", default=None, help="Also write one WAV per voice."),
+        click.option("--loop/--no-loop", default=None, help="Loop the piece (default)."),
+        click.option(
+            "--overwrite",
+            is_flag=True,
             default=None,
             help="A new version of a file replaces its outputs instead of getting a new name.",
         ),
+        click.option("--backend", help="Render back end (default chip)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -43,10 +56,7 @@ def _render_config(config_file: Path | None, opts: dict[str, Any]) -> Any:
     from chipline.render import RenderConfig  # type: ignore[attr-defined,unused-ignore]
 
     base = load_toml(config_file, RenderConfig, "render") if config_file else RenderConfig()
-    changes = {k: v for k, v in opts.items() if v not in (None, ())}
-    if "formats" in changes:
-        changes["formats"] = tuple(changes["formats"])
-    return override(base, **changes)
+    return override(base, **opts)
 
 
 @click.command()

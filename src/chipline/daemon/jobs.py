@@ -14,7 +14,9 @@ def render_job(midi_path: Path, out_dir: Path, name: str, *, config: Any = None)
     every file written there (audio, arranged MIDI, manifest entry)."""
     from chipline.render import RenderConfig, render_file  # type: ignore[attr-defined,unused-ignore]
 
-    render_file(midi_path, out_dir, config if config is not None else RenderConfig(), name=name)
+    config = config if config is not None else RenderConfig()
+    # The daemon's main process rebuilds the folder's manifest, one process at a time.
+    render_file(midi_path, out_dir, config, name=name, refresh=False)
     return sorted(p for p in out_dir.rglob("*") if p.is_file())
 
 
