@@ -12,6 +12,7 @@ from helpers_generate import tiny_model
 
 from chipline.cli import cli
 from chipline.score import read_midi
+from conftest import shared_data
 
 SEED_FLAGS = [
     "--num_outputs=10",
@@ -106,3 +107,19 @@ def test_bad_input_gets_a_clear_error(runner, tmp_path, extra, code, message):
     assert result.exit_code == code, result.output
     assert message in result.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("flag", "name"), [("--bundle_file", "polyphony_128x3.mag"), ("--run_dir", "run_dir")]
+)
+def test_generates_from_a_real_magenta_model(runner, tmp_path, flag, name):
+    """The fixture's own sanity command, run on Magenta's bundle and its run dir."""
+    source = shared_data("magenta-fixture", name)
+    args = [f"{flag}={source}", f"--output_dir={tmp_path}", "--num_outputs=1", "--num_steps=32"]
+    hparams = "--hparams=batch_size=64,rnn_layer_sizes=[128,128,128]"
+    result = runner.invoke(cli, ["generate", *args, "--primer_pitches=[60,64,67]", hparams])
+    assert result.exit_code == 0, result.output
+    (out,) = tmp_path.glob("*.mid")
+    song = read_midi(out)
+    assert {n.pitch for n in song.notes if n.start_tick == 0} >= {60, 64, 67}
+    assert song.duration_sec == pytest.approx(4.0)
