@@ -5,6 +5,7 @@ Only this package prints or exits: 0 success, 1 a chipline error (`Error: ...`),
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Any
 
@@ -15,7 +16,27 @@ from chipline.errors import ChiplineError
 
 
 class _Group(click.Group):
-    """Turns every ChiplineError raised by a command into one line `Error: ...` and exit 1."""
+    """Turns every ChiplineError raised by a command into one line `Error: ...` and exit 1.
+
+    Commands registered with `add_lazy` are imported when first used, so `chipline X` loads only
+    what X needs (the render stack's scipy, for one, costs seconds of start-up).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, str] = {}  # command name -> "module:attribute"
+
+    def add_lazy(self, name: str, target: str) -> None:
+        self.lazy[name] = target
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, attribute = self.lazy[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -38,19 +59,16 @@ def cli(verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from chipline.cli import arrange as arrange_cmd
-    from chipline.cli import generate, info, ingest, reaper, render, train, watch
-
-    cli.add_command(info.info)
-    cli.add_command(reaper.reaper)
-    cli.add_command(ingest.ingest)
-    cli.add_command(watch.watch)
-    cli.add_command(watch.status)
-    cli.add_command(render.render)
-    cli.add_command(train.train)
-    cli.add_command(train.import_magenta_cmd)
-    cli.add_command(generate.generate)
-    cli.add_command(arrange_cmd.arrange)
+    cli.add_lazy("info", "chipline.cli.info:info")
+    cli.add_lazy("reaper", "chipline.cli.reaper:reaper")
+    cli.add_lazy("ingest", "chipline.cli.ingest:ingest")
+    cli.add_lazy("watch", "chipline.cli.watch:watch")
+    cli.add_lazy("status", "chipline.cli.watch:status")
+    cli.add_lazy("render", "chipline.cli.render:render")
+    cli.add_lazy("train", "chipline.cli.train:train")
+    cli.add_lazy("import-magenta", "chipline.cli.train:import_magenta_cmd")
+    cli.add_lazy("generate", "chipline.cli.generate:generate")
+    cli.add_lazy("arrange", "chipline.cli.arrange:arrange")
 
 
 _register()
