@@ -83,11 +83,14 @@ def test_to_song_from_song_round_trips(song: Song) -> None:
         assert from_song(to_song(score)) == score
 
 
-def test_round_trip_through_a_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chip", ["nes", "vrc6"])
+def test_round_trip_through_a_file(tmp_path: Path, chip: str) -> None:
     song = song_of(chord(0, 96, 40, 55, 59, 62, 67) + [drum(0, 36), drum(48, 42)], 96)
-    score = arrange(song)
+    score = arrange(song, ArrangeConfig(chip=chip))  # type: ignore[arg-type]
     path = write_arranged_midi(score, tmp_path / "out.mid")
-    assert from_song(read_midi(path)) == score
+    song_back = read_midi(path)
+    assert song_back.track_names == score.voices
+    assert from_song(song_back) == score
     assert [p.name for p in tmp_path.iterdir()] == ["out.mid"]
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from arrange_songs import songs_st
+from arrange_songs import song_of, songs_st
 from hypothesis import given
+from hypothesis import strategies as st
 
 from chipline.arrange import ArrangeConfig, arrange
 from chipline.chip import VOICES, ChipScore
-from chipline.score import Song
+from chipline.score import Note, Song
 
 CONFIGS = [ArrangeConfig(), ArrangeConfig(chip="vrc6"), ArrangeConfig(arpeggio=False)]
 
@@ -83,9 +84,22 @@ def test_a_stable_top_note_is_the_melody(song: Song) -> None:
 
 
 @given(songs_st(drums=False))
-def test_every_sounding_moment_has_a_melody(song: Song) -> None:
-    """Whenever a pitched note sounds, Pulse 1 or another voice plays (nothing goes silent)."""
+def test_no_attack_goes_silent(song: Song) -> None:
+    """Wherever a pitched note attacks, some voice of the chip plays."""
     score = arrange(song)
     for n in song.notes:
         mid = n.start_tick
         assert any(c.start_tick <= mid < c.end_tick for c in score.notes), n
+
+
+@given(
+    st.lists(st.integers(24, 108), min_size=2, max_size=6, unique_by=lambda p: p % 12),
+    st.integers(1, 64),
+)
+def test_vrc6_plays_chords_of_up_to_six_notes_without_arpeggio(
+    pitches: list[int], length: int
+) -> None:
+    song = song_of([Note(0, length, p) for p in pitches])
+    score = arrange(song, ArrangeConfig(chip="vrc6"))
+    assert all(len(n.pitches) == 1 for n in score.notes)
+    assert sorted(n.pitches[0] % 12 for n in score.notes) == sorted(p % 12 for p in pitches)

@@ -134,3 +134,15 @@ def test_a_sustained_inner_note_keeps_playing_when_another_begins() -> None:
     notes = [Note(0, 16, 48), Note(0, 16, 76), Note(0, 16, 55), Note(8, 16, 64)]
     score = arrange(song_of(notes), ArrangeConfig(arpeggio=False))
     assert by_voice(score, "Pulse 2") == [(0, 16, (55,))]
+
+
+def test_repeated_triangle_notes_are_separated_by_a_frame() -> None:
+    # 480 ticks per beat at 120 qpm: a frame is 16 ticks.
+    bass = [Note(0, 240, 40), Note(240, 480, 40), Note(480, 960, 43)]
+    score = arrange(song_of([*bass, Note(0, 960, 72)], ticks_per_beat=480))
+    assert by_voice(score, "Triangle") == [(0, 224, (40,)), (240, 480, (40,)), (480, 960, (43,))]
+    legato = arrange(
+        song_of([*bass, Note(0, 960, 72)], ticks_per_beat=480),
+        ArrangeConfig(triangle_gap_frames=0),
+    )
+    assert by_voice(legato, "Triangle")[0] == (0, 240, (40,))

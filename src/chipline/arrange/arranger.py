@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -35,7 +35,9 @@ class ArrangeConfig:
     if it lasts at least this many beats (the hysteresis of the skyline). `*_range`: inclusive
     MIDI pitches each role is folded into by octaves (clipped to the voice's own range).
     `arpeggio_frames_per_tone`: frames each chord tone of an arpeggio lasts. `frame_hz`: the
-    chip's frame rate, which times drum lengths (NTSC by default).
+    chip's frame rate, which times drum lengths (NTSC by default). `triangle_gap_frames`: a
+    triangle note followed at once by the same pitch ends this many frames early (at most half
+    its length), because the triangle has no envelope and would not sound the repeat.
     """
 
     chip: ChipName = "nes"
@@ -49,6 +51,7 @@ class ArrangeConfig:
     bass_range: tuple[int, int] = (28, 72)
     harmony_range: tuple[int, int] = (45, 96)
     frame_hz: float = NTSC_FRAME_HZ
+    triangle_gap_frames: int = 1
 
     def __post_init__(self) -> None:
         if self.chip not in CHIP_VOICES:
@@ -96,6 +99,7 @@ def arrange(song: Song, config: ArrangeConfig = ArrangeConfig()) -> ChipScore:
     def frames_to_tick(tick: int, num_frames: float) -> int:
         return int(tempo_map.to_tick(tempo_map.to_sec(tick) + num_frames / config.frame_hz))
 
+    notes = separate_repeats(notes, "Triangle", config.triangle_gap_frames, frames_to_tick)
     notes += drum_notes(drums, end_tick, frames_to_tick, volume_scale=preset.noise.volume)
     notes.sort(key=lambda n: (n.start_tick, CHIP_VOICES[config.chip].index(n.voice)))
     return ChipScore(
@@ -150,6 +154,24 @@ def _chip_note(
     else:
         volume = velocity_volume(preset.voice(seg.voice).volume, seg.velocity)
     return ChipNote(seg.voice, seg.start_tick, seg.end_tick, pitches, volume)
+
+
+def separate_repeats(
+    notes: list[ChipNote], voice: str, num_frames: int, frames_to_tick: Callable[[int, float], int]
+) -> list[ChipNote]:
+    """`notes` with each note of `voice` that is followed at once by the same pitches cut
+    `num_frames` frames short (never by more than half its length)."""
+    if num_frames <= 0:
+        return notes
+    by_start = {n.start_tick: n for n in notes if n.voice == voice}
+    out = []
+    for n in notes:
+        nxt = by_start.get(n.end_tick) if n.voice == voice else None
+        if nxt is not None and nxt.pitches == n.pitches:
+            early = frames_to_tick(n.end_tick, -num_frames)
+            n = replace(n, end_tick=max(early, n.start_tick + (n.end_tick - n.start_tick + 1) // 2))
+        out.append(n)
+    return out
 
 
 def merge_close_events(notes: Sequence[Note], within_ticks: int) -> list[Note]:
