@@ -7,6 +7,9 @@
 -- audio for a test to judge) where the open project's RENDER_FILE/RENDER_PATTERN point.
 -- $STANDIN_MODE: "render" (default), "silent-render" (renders nothing), "hang-on-render".
 -- Opening a project without `noprompt:` counts as a modal dialog: it is recorded as PROMPT.
+-- $STANDIN_PROJECT: the project open at start. $STANDIN_INPUTS: what the user types into a
+-- GetUserInputs dialog (fields separated by newlines; unset = the user cancels). ExecProcess
+-- runs the command line with the shell and answers "<exit code>\n<output>" as REAPER does.
 
 local log = assert(io.open(os.getenv("STANDIN_LOG"), "a"))
 local resource = os.getenv("STANDIN_RESOURCE")
@@ -14,6 +17,7 @@ local mode = os.getenv("STANDIN_MODE") or "render"
 local stop_file = os.getenv("STANDIN_STOP")
 local limit_sec = tonumber(os.getenv("STANDIN_SECONDS") or "20")
 local clock, deferred, at_exit, current, listings = 0, nil, nil, nil, {}
+local settings, ext_state, proj_ext_state = {}, {}, {}
 
 local function record(...)
   local parts = {}
@@ -57,20 +61,34 @@ local function project_length(text)
   return longest
 end
 
+local function open(path)
+  current = path
+  local text = read(path)
+  settings = {
+    RENDER_FILE = text:match('RENDER_FILE "([^"]*)"'),
+    RENDER_PATTERN = text:match('RENDER_PATTERN "([^"]*)"'),
+    rate = tonumber(text:match("RENDER_FMT %d+ %d+ (%d+)")) or 48000,
+    tail_ms = tonumber(text:match("RENDER_RANGE %S+ %S+ %S+ %S+ (%d+)")) or 0,
+  }
+end
+
+local function render_target()
+  if not settings.RENDER_FILE or not settings.RENDER_PATTERN then return nil end
+  local project_name = (current or ""):match("([^/]+)%.[Rr][Pp][Pp]$") or "untitled"
+  local name = settings.RENDER_PATTERN:gsub("%$project", project_name)
+  return settings.RENDER_FILE .. "/" .. name .. ".wav"
+end
+
 local function render()
   local text = read(current or "")
-  local dir = text:match('RENDER_FILE "([^"]*)"')
-  local name = text:match('RENDER_PATTERN "([^"]*)"')
-  local rate = tonumber(text:match("RENDER_FMT %d+ %d+ (%d+)"))
-  local tail_ms = tonumber(text:match("RENDER_RANGE %S+ %S+ %S+ %S+ (%d+)")) or 0
+  local target, rate, tail_ms = render_target(), settings.rate, settings.tail_ms
   if mode == "hang-on-render" then
     record("HANG")
     while not exists(stop_file) do os.execute("sleep 0.05") end
     return
   end
-  if mode == "silent-render" or not dir then return end
-  os.execute('mkdir -p "' .. dir .. '"')
-  local target = dir .. "/" .. name .. ".wav"
+  if mode == "silent-render" or not target then return end
+  os.execute('mkdir -p "' .. settings.RENDER_FILE .. '"')
   if exists(target) then record("PROMPT", "overwrite " .. target) end
   write_marker_wav(target, project_length(text) + tail_ms / 1000, rate)
 end
@@ -98,7 +116,7 @@ end
 function reaper.Main_openProject(path)
   record("Main_openProject", path)
   if not path:match("^noprompt:") then record("PROMPT", "save changes?") end
-  current = path:gsub("^template:", ""):gsub("^noprompt:", "")
+  open((path:gsub("^template:", ""):gsub("^noprompt:", "")))
 end
 function reaper.GetProjectLength() return project_length(read(current or "")) end
 function reaper.Main_OnCommand(id, flag)
@@ -106,6 +124,53 @@ function reaper.Main_OnCommand(id, flag)
   if id == 42230 then render() end
 end
 
+function reaper.GetExtState(section, key) return ext_state[section .. "/" .. key] or "" end
+function reaper.SetExtState(section, key, value, persist)
+  record("SetExtState", section, key, value, persist)
+  ext_state[section .. "/" .. key] = value
+end
+function reaper.GetProjExtState(_, section, key)
+  local value = proj_ext_state[section .. "/" .. key] or ""
+  return #value, value
+end
+function reaper.SetProjExtState(_, section, key, value)
+  record("SetProjExtState", section, key, value)
+  proj_ext_state[section .. "/" .. key] = value
+  return 1
+end
+function reaper.GetUserInputs(title, num_inputs, captions, defaults)
+  record("GetUserInputs", title, num_inputs, (defaults:gsub("\n", "|")))
+  local answer = os.getenv("STANDIN_INPUTS")
+  if not answer then return false, defaults end
+  return true, answer
+end
+function reaper.ShowMessageBox(message, title, kind)
+  record("ShowMessageBox", title, (message:gsub("\n", " | ")))
+  return 1
+end
+function reaper.ExecProcess(command, timeout_ms)
+  record("ExecProcess", command)
+  local pipe = io.popen(command .. " 2>&1")
+  local output = pipe:read("a")
+  local _, _, code = pipe:close()
+  return tostring(code) .. "\n" .. output
+end
+function reaper.GetSetProjectInfo_String(_, key, value, is_set)
+  record("GetSetProjectInfo_String", key, value, is_set)
+  if is_set then settings[key] = value return true, value end
+  if key == "RENDER_TARGETS" then return true, render_target() or "" end
+  return true, settings[key] or ""
+end
+function reaper.GetSetProjectInfo(_, key, value, is_set)
+  record("GetSetProjectInfo", key, value, is_set)
+  return value
+end
+function reaper.InsertMedia(path, how) record("InsertMedia", path, how) return 1 end
+function reaper.SetEditCurPos() end
+function reaper.Undo_BeginBlock() end
+function reaper.Undo_EndBlock() end
+
+if os.getenv("STANDIN_PROJECT") then open(os.getenv("STANDIN_PROJECT")) end
 dofile(os.getenv("STANDIN_SCRIPT"))
 local started = os.time()
 while deferred and not exists(stop_file) and os.time() - started < limit_sec do
