@@ -8,7 +8,7 @@ piecewise-constant function of time (`LevelEvents`), which `blep` turns into sam
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -94,16 +94,68 @@ def level_events(
     return LevelEvents(cycle, level_at(position, frame))
 
 
-def pulse_events(frames: VoiceFrames, frame_start: IntArray) -> LevelEvents:
-    """2A03 pulse: 8-step duty sequence × 4-bit volume; periods below 8 are muted."""
-    duty = np.array(tables.PULSE_DUTY, dtype=np.int64)
-    volume = np.where(frames.period >= tables.PULSE_PERIOD_MIN, frames.volume, 0)
-    sch = schedule(frame_start, 2 * (frames.period + 1), np.ones(len(volume), dtype=bool))
+def duty_edges(
+    frames: VoiceFrames, frame_start: IntArray, pattern: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Level changes of a duty-sequence voice: (CPU cycles, level deltas), in no particular order.
 
-    def level_at(pos: IntArray, frame: IntArray) -> IntArray:
-        return duty[frames.duty[frame] & 3, pos & 7] * volume[frame]
+    `pattern` (int64, shape (num_duties, num_steps)) holds 0/1 per sequencer step. Only the
+    steps where the pattern changes are generated (two per wave), plus one event per frame start
+    for volume and duty changes, so the cost follows the number of edges, not of steps.
+    """
+    num_steps = pattern.shape[1]
+    volume = frames.volume
+    duty = frames.duty % len(pattern)
+    sch = schedule(frame_start, frames.period, np.ones(len(volume), dtype=bool))
+    sb = _steps_before(sch)
+    # Step i of frame k moves the sequencer to position sb[k] + i + 1.
+    edge_pos, valid = _edge_positions(pattern)
+    r = edge_pos[duty]  # (num_frames, max_edges)
+    i0 = (r - 1 - sb[:, None]) % num_steps
+    n = sch.count[:, None]
+    count = np.where(valid[duty] & (n > i0), (n - i0 + num_steps - 1) // num_steps, 0).ravel()
+    frame = np.repeat(np.repeat(np.arange(len(volume)), r.shape[1]), count)
+    q = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    i = np.repeat(i0.ravel(), count) + num_steps * q
+    pos = sb[frame] + i + 1
+    d = duty[frame]
+    step_delta = (pattern[d, pos % num_steps] - pattern[d, (pos - 1) % num_steps]) * volume[frame]
+    at_start = pattern[duty, sb % num_steps] * volume
+    before = np.concatenate([[0], pattern[duty[:-1], sb[1:] % num_steps] * volume[:-1]])
+    cycle = np.concatenate([sch.frame_start[:-1], sch.first[frame] + i * sch.step[frame]])
+    delta = np.concatenate([at_start - before, step_delta])
+    keep = delta != 0
+    return cycle[keep], delta[keep]
 
-    return level_events(sch, level_at)
+
+def _edge_positions(pattern: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """Positions p where pattern[d, p] != pattern[d, p − 1], padded: (positions, valid mask)."""
+    edges = [np.flatnonzero(row != np.roll(row, 1)) for row in pattern]
+    width = max(1, max(len(e) for e in edges))
+    pos = np.zeros((len(pattern), width), dtype=np.int64)
+    valid = np.zeros((len(pattern), width), dtype=bool)
+    for d, e in enumerate(edges):
+        pos[d, : len(e)] = e
+        valid[d, : len(e)] = True
+    return pos, valid
+
+
+def pulse_edges(frames: VoiceFrames, frame_start: IntArray) -> tuple[IntArray, IntArray]:
+    """2A03 pulse: 8-step duty sequence × 4-bit volume, stepping every 2 (t + 1) cycles.
+
+    Periods below 8 are muted by the sweep unit.
+    """
+    muted = frames.period < tables.PULSE_PERIOD_MIN
+    stepped = replace(
+        frames, period=2 * (frames.period + 1), volume=np.where(muted, 0, frames.volume)
+    )
+    return duty_edges(stepped, frame_start, np.array(tables.PULSE_DUTY, dtype=np.int64))
+
+
+def vrc6_pulse_edges(frames: VoiceFrames, frame_start: IntArray) -> tuple[IntArray, IntArray]:
+    """VRC6 pulse: 16-step sequence, high for duty + 1 steps (8 duty levels), every F + 1 cycles."""
+    stepped = replace(frames, period=frames.period + 1)
+    return duty_edges(stepped, frame_start, vrc6.PULSE_DUTY)
 
 
 def triangle_events(frames: VoiceFrames, frame_start: IntArray) -> LevelEvents:
@@ -118,24 +170,10 @@ def triangle_events(frames: VoiceFrames, frame_start: IntArray) -> LevelEvents:
     return level_events(sch, level_at, tables.TRIANGLE_START_STEP)
 
 
-def vrc6_pulse_events(frames: VoiceFrames, frame_start: IntArray) -> LevelEvents:
-    """VRC6 pulse: 16-step sequence, high for duty + 1 steps (8 duty levels) × 4-bit volume."""
-    sch = schedule(frame_start, frames.period + 1, np.ones(len(frames.volume), dtype=bool))
-    return level_events(sch, vrc6.pulse_level_at(frames))
-
-
 def saw_events(frames: VoiceFrames, frame_start: IntArray) -> LevelEvents:
     """VRC6 sawtooth: a 7-step accumulator ramp clocked every 2 (F + 1) cycles."""
     sch = schedule(frame_start, 2 * (frames.period + 1), np.ones(len(frames.volume), dtype=bool))
     return level_events(sch, vrc6.saw_level_at(frames))
-
-
-EVENT_MAKERS: dict[str, Callable[[VoiceFrames, IntArray], LevelEvents]] = {
-    "pulse": pulse_events,
-    "triangle": triangle_events,
-    "vrc6_pulse": vrc6_pulse_events,
-    "saw": saw_events,
-}
 
 
 def changes(

@@ -56,45 +56,51 @@ def step_table(kernel: Kernel) -> npt.NDArray[np.float64]:
     return np.diff(s, axis=1)
 
 
+Steps = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+CHUNK_STEPS = 4096  # steps per scatter; keeps the working set of a chunk in cache
+
+
 def synthesize(
-    time_samples: npt.NDArray[np.float64],
-    delta: npt.NDArray[np.float64],
-    num_samples: int,
-    kernel: Kernel = CLEAN,
-    box_time_samples: npt.NDArray[np.float64] | None = None,
-    box_delta: npt.NDArray[np.float64] | None = None,
+    steps: list[Steps], num_samples: int, kernel: Kernel = CLEAN, box: Steps | None = None
 ) -> npt.NDArray[np.float64]:
     """Sum of band-limited steps (and box steps): float64, shape (num_samples,), from level 0.
 
-    `time_samples` (float64) are step times in samples (sample n is at time n), with τ ≥ −1;
-    `delta` their heights. Box steps are area-sampled instead: sample n gets the part of the
-    step that falls in [n − ½, n + ½). Steps after the end are ignored.
+    Each entry of `steps` is (times, heights): float64 step times in samples (sample n is at
+    time n), ascending, each ≥ −1. `box` steps are area-sampled instead: sample n gets the part
+    of a step that falls in [n − ½, n + ½). Steps after the end are ignored.
     """
     w = kernel.half_width
     size = num_samples + 4 * w + 4
-    incr = _blep_increments(time_samples, delta, num_samples, kernel, size)
-    if box_time_samples is not None and box_delta is not None:
-        incr += _box_increments(box_time_samples, box_delta, num_samples, w, size)
-    return np.cumsum(incr, dtype=np.float64)[w : w + num_samples]
+    incr = np.zeros(size)
+    for tau, delta in steps:
+        _add_blep_increments(incr, tau, delta, num_samples, kernel)
+    if box is not None:
+        incr += _box_increments(box[0], box[1], num_samples, w, size)
+    return np.cumsum(incr)[w : w + num_samples]
 
 
-def _blep_increments(
+def _add_blep_increments(
+    incr: npt.NDArray[np.float64],
     tau: npt.NDArray[np.float64],
-    d: npt.NDArray[np.float64],
+    delta: npt.NDArray[np.float64],
     num_samples: int,
     kernel: Kernel,
-    size: int,
-) -> npt.NDArray[np.float64]:
+) -> None:
+    """Add the kernel rows of ascending steps `tau` into `incr`, a chunk at a time."""
     table = step_table(kernel)
     keep = tau < num_samples + kernel.half_width
-    tau, d = tau[keep], d[keep]
+    tau, delta = tau[keep], delta[keep]
     whole = np.floor(tau)
     row = np.rint((tau - whole) * kernel.num_phases).astype(np.int64)
     # The first tap is at sample ⌊τ⌋ − W + 1, i.e. index ⌊τ⌋ + 1 of a buffer padded by W.
     start = whole.astype(np.int64) + 1
-    idx = start[:, None] + np.arange(kernel.num_taps)[None, :]
-    weights = table[row] * d[:, None]
-    return np.bincount(idx.ravel(), weights.ravel(), minlength=size).astype(np.float64, copy=False)
+    taps = np.arange(kernel.num_taps)
+    for a in range(0, len(tau), CHUNK_STEPS):
+        first = start[a : a + CHUNK_STEPS]
+        lo, hi = int(first[0]), int(first[-1]) + kernel.num_taps
+        idx = (first - lo)[:, None] + taps
+        weights = table[row[a : a + CHUNK_STEPS]] * delta[a : a + CHUNK_STEPS, None]
+        incr[lo:hi] += np.bincount(idx.ravel(), weights.ravel(), minlength=hi - lo)
 
 
 def _box_increments(

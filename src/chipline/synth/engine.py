@@ -59,15 +59,12 @@ class _Context:
 
     def synthesize(self, steps: _Steps, box: _Steps | None = None) -> FloatArray:
         """Band-limited `steps` plus area-sampled `box` steps, each (CPU cycles, deltas)."""
-        tau = np.concatenate(steps.cycles + [np.zeros(0)]) / self.cycles_per_sample
-        delta = np.concatenate(steps.deltas + [np.zeros(0)])
-        if box is None:
-            return blep.synthesize(tau, delta, self.num_samples)
-        box_tau = np.concatenate(box.cycles + [np.zeros(0)]) / self.cycles_per_sample
-        box_delta = np.concatenate(box.deltas + [np.zeros(0)])
-        return blep.synthesize(
-            tau, delta, self.num_samples, box_time_samples=box_tau, box_delta=box_delta
-        )
+        cps = self.cycles_per_sample
+        blep_steps = [(c / cps, d) for c, d in zip(steps.cycles, steps.deltas, strict=True)]
+        box_steps = None
+        if box is not None and box.cycles:
+            box_steps = (np.concatenate(box.cycles) / cps, np.concatenate(box.deltas))
+        return blep.synthesize(blep_steps, self.num_samples, box=box_steps)
 
     def noise(self, frames: VoiceFrames, box: _Steps) -> FloatArray:
         """The fast-LFSR part of a noise voice as samples; its slow part is added to `box`."""
@@ -81,7 +78,10 @@ class _Context:
 
 @dataclass
 class _Steps:
-    """Level changes collected for one synthesis pass: CPU cycles and heights."""
+    """Level changes collected for one synthesis pass: CPU cycles and heights.
+
+    Each added pair is in time order (what `blep.synthesize` needs).
+    """
 
     cycles: list[np.ndarray] = field(default_factory=list)
     deltas: list[np.ndarray] = field(default_factory=list)
@@ -115,26 +115,27 @@ def _context(score: ChipScore, config: SynthConfig, num_samples: int | None) -> 
 
 def _tonal_changes(ctx: _Context, voice: str, frames: VoiceFrames) -> tuple[np.ndarray, FloatArray]:
     """Mixer-output changes of one non-noise voice heard alone."""
-    events = apu.EVENT_MAKERS[frames.kind](frames, ctx.frame_start)
     if frames.kind == "pulse":
-        return apu.changes(events, mix.PULSE_TABLE[events.level])
+        return _through_pulse_curve([apu.pulse_edges(frames, ctx.frame_start)])
+    if frames.kind == "vrc6_pulse":
+        cycles, raw = apu.vrc6_pulse_edges(frames, ctx.frame_start)
+        order = np.argsort(cycles, kind="stable")
+        return cycles[order], (mix.VRC6_STEP * raw[order]).astype(np.float64)
     if frames.kind == "triangle":
+        events = apu.triangle_events(frames, ctx.frame_start)
         return apu.changes(events, mix.TRIANGLE_TABLE[events.level])
+    events = apu.saw_events(frames, ctx.frame_start)
     return apu.changes(events, mix.VRC6_STEP * events.level)
 
 
-def _pulse_pair_changes(ctx: _Context, voices: list[str]) -> tuple[np.ndarray, FloatArray]:
-    """Both pulses through the shared nonlinear pulse mixer (their levels add before it)."""
-    cycles, raw = [], []
-    for voice in voices:
-        events = apu.pulse_events(ctx.frames(voice), ctx.frame_start)
-        cycles.append(events.cycle)
-        raw.append(np.diff(events.level, prepend=0))
-    cycle = np.concatenate(cycles)
+def _through_pulse_curve(
+    edges: list[tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, FloatArray]:
+    """Pulse level changes (any order) summed in time order and mapped through the pulse curve."""
+    cycle = np.concatenate([c for c, _ in edges])
     order = np.argsort(cycle, kind="stable")
-    total = np.cumsum(np.concatenate(raw)[order])
-    merged = apu.LevelEvents(cycle[order], total)
-    return apu.changes(merged, mix.PULSE_TABLE[total])
+    total = np.cumsum(np.concatenate([d for _, d in edges])[order])
+    return apu.changes(apu.LevelEvents(cycle[order], total), mix.PULSE_TABLE[total])
 
 
 def mix_unfiltered(
@@ -145,15 +146,19 @@ def mix_unfiltered(
     pulses = [v for v in score.voices if VOICES[v].kind == "pulse"]
     steps, box = _Steps(), _Steps()
     if pulses:
-        steps.add(*_pulse_pair_changes(ctx, pulses))
-    out = np.zeros(ctx.num_samples)
+        edges = [apu.pulse_edges(ctx.frames(v), ctx.frame_start) for v in pulses]
+        steps.add(*_through_pulse_curve(edges))
+    noise_parts = []
     for voice in score.voices:
         kind = VOICES[voice].kind
         if kind == "noise":
-            out += ctx.noise(ctx.frames(voice), box)
+            noise_parts.append(ctx.noise(ctx.frames(voice), box))
         elif kind != "pulse":
             steps.add(*_tonal_changes(ctx, voice, ctx.frames(voice)))
-    return out + ctx.synthesize(steps, box)
+    out = ctx.synthesize(steps, box)
+    for part in noise_parts:
+        out += part
+    return out
 
 
 def stems_unfiltered(
@@ -177,4 +182,4 @@ def stems_unfiltered(
 def finish(x: FloatArray, config: SynthConfig) -> npt.NDArray[np.float32]:
     """Output filter, then float32 clipped to [-1, 1]."""
     y = filters.apply(x, config.filter, config.sample_rate)
-    return np.clip(y, -1.0, 1.0).astype(np.float32)
+    return np.clip(y, -1.0, 1.0, out=y).astype(np.float32)

@@ -18,21 +18,16 @@ from chipline.synth.driver import VoiceFrames
 
 IntArray = npt.NDArray[np.int64]
 
+# Duty D: the output is high on sequencer steps 0..D of 16.
+PULSE_DUTY: IntArray = (
+    np.arange(tables.NUM_VRC6_PULSE_STEPS)[None, :] <= np.arange(8)[:, None]
+).astype(np.int64)
+
 
 def saw_rate(volume: npt.ArrayLike) -> IntArray:
     """Accumulator rate A (0..42) for a 4-bit volume."""
     v = np.clip(np.asarray(volume, dtype=np.int64), 0, 15)
     return (v * tables.SAW_FULL_RATE * 2 + 15) // 30
-
-
-def pulse_level_at(frames: VoiceFrames) -> Callable[[IntArray, IntArray], IntArray]:
-    """Level (0..15) of a VRC6 pulse at sequencer positions in the given frames."""
-
-    def level_at(pos: IntArray, frame: IntArray) -> IntArray:
-        high = (pos % tables.NUM_VRC6_PULSE_STEPS) <= (frames.duty[frame] & 7)
-        return np.where(high, frames.volume[frame], 0)
-
-    return level_at
 
 
 def saw_level_at(frames: VoiceFrames) -> Callable[[IntArray, IntArray], IntArray]:
