@@ -9,8 +9,9 @@ The table holds `num_phases` fractional positions; τ uses the nearest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 import numpy as np
 import numpy.typing as npt
@@ -61,7 +62,7 @@ CHUNK_STEPS = 4096  # steps per scatter; keeps the working set of a chunk in cac
 
 
 def synthesize(
-    steps: list[Steps], num_samples: int, kernel: Kernel = CLEAN, box: Steps | None = None
+    steps: list[Steps], num_samples: int, kernel: Kernel = CLEAN, box: list[Steps] | None = None
 ) -> npt.NDArray[np.float64]:
     """Sum of band-limited steps (and box steps): float64, shape (num_samples,), from level 0.
 
@@ -70,51 +71,47 @@ def synthesize(
     of a step that falls in [n − ½, n + ½). Steps after the end are ignored.
     """
     w = kernel.half_width
-    size = num_samples + 4 * w + 4
-    incr = np.zeros(size)
+    incr = np.zeros(num_samples + 4 * w + 4)
+    table = step_table(kernel)
     for tau, delta in steps:
-        _add_blep_increments(incr, tau, delta, num_samples, kernel)
-    if box is not None:
-        incr += _box_increments(box[0], box[1], num_samples, w, size)
+        keep = tau < num_samples + w
+        tau, delta = tau[keep], delta[keep]
+        whole = np.floor(tau)
+        row = np.rint((tau - whole) * kernel.num_phases).astype(np.int64)
+        # The first tap is at sample ⌊τ⌋ − W + 1, i.e. index ⌊τ⌋ + 1 of a buffer padded by W.
+        _scatter(incr, whole.astype(np.int64) + 1, partial(_kernel_rows, table, row, delta))
+    for tau, delta in box or []:
+        keep = tau < num_samples
+        tau, delta = tau[keep], delta[keep]
+        whole = np.floor(tau + 0.5)
+        part = whole + 0.5 - tau  # share of sample ⌊τ + ½⌋ after the step
+        rows = np.stack([delta * part, delta * (1.0 - part)], axis=1)
+        _scatter(incr, whole.astype(np.int64) + w, rows.__getitem__)
     return np.cumsum(incr)[w : w + num_samples]
 
 
-def _add_blep_increments(
-    incr: npt.NDArray[np.float64],
-    tau: npt.NDArray[np.float64],
+def _kernel_rows(
+    table: npt.NDArray[np.float64],
+    row: npt.NDArray[np.int64],
     delta: npt.NDArray[np.float64],
-    num_samples: int,
-    kernel: Kernel,
-) -> None:
-    """Add the kernel rows of ascending steps `tau` into `incr`, a chunk at a time."""
-    table = step_table(kernel)
-    keep = tau < num_samples + kernel.half_width
-    tau, delta = tau[keep], delta[keep]
-    whole = np.floor(tau)
-    row = np.rint((tau - whole) * kernel.num_phases).astype(np.int64)
-    # The first tap is at sample ⌊τ⌋ − W + 1, i.e. index ⌊τ⌋ + 1 of a buffer padded by W.
-    start = whole.astype(np.int64) + 1
-    taps = np.arange(kernel.num_taps)
-    for a in range(0, len(tau), CHUNK_STEPS):
-        first = start[a : a + CHUNK_STEPS]
-        lo, hi = int(first[0]), int(first[-1]) + kernel.num_taps
-        idx = (first - lo)[:, None] + taps
-        weights = table[row[a : a + CHUNK_STEPS]] * delta[a : a + CHUNK_STEPS, None]
-        incr[lo:hi] += np.bincount(idx.ravel(), weights.ravel(), minlength=hi - lo)
-
-
-def _box_increments(
-    tau: npt.NDArray[np.float64],
-    d: npt.NDArray[np.float64],
-    num_samples: int,
-    pad: int,
-    size: int,
+    chunk: slice,
 ) -> npt.NDArray[np.float64]:
-    keep = tau < num_samples
-    tau, d = tau[keep], d[keep]
-    n0 = np.floor(tau + 0.5)
-    part = n0 + 0.5 - tau  # share of sample n0 after the step
-    idx = n0.astype(np.int64) + pad
-    both = np.concatenate([idx, idx + 1])
-    weights = np.concatenate([d * part, d * (1.0 - part)])
-    return np.bincount(both, weights, minlength=size).astype(np.float64, copy=False)
+    return table[row[chunk]] * delta[chunk, None]
+
+
+def _scatter(
+    incr: npt.NDArray[np.float64],
+    start: npt.NDArray[np.int64],
+    rows: Callable[[slice], npt.NDArray[np.float64]],
+) -> None:
+    """Add `rows(chunk)` (shape (len(chunk), taps)) at `incr[start:start + taps]` per step.
+
+    `start` is ascending, so each chunk touches a short span of `incr`.
+    """
+    for a in range(0, len(start), CHUNK_STEPS):
+        chunk = slice(a, a + CHUNK_STEPS)
+        weights = rows(chunk)
+        first = start[chunk]
+        lo, hi = int(first[0]), int(first[-1]) + weights.shape[1]
+        idx = (first - lo)[:, None] + np.arange(weights.shape[1])
+        incr[lo:hi] += np.bincount(idx.ravel(), weights.ravel(), minlength=hi - lo)

@@ -61,9 +61,9 @@ class _Context:
         """Band-limited `steps` plus area-sampled `box` steps, each (CPU cycles, deltas)."""
         cps = self.cycles_per_sample
         blep_steps = [(c / cps, d) for c, d in zip(steps.cycles, steps.deltas, strict=True)]
-        box_steps = None
-        if box is not None and box.cycles:
-            box_steps = (np.concatenate(box.cycles) / cps, np.concatenate(box.deltas))
+        box_steps = []
+        if box is not None:
+            box_steps = [(c / cps, d) for c, d in zip(box.cycles, box.deltas, strict=True)]
         return blep.synthesize(blep_steps, self.num_samples, box=box_steps)
 
     def noise(self, frames: VoiceFrames, box: _Steps) -> FloatArray:

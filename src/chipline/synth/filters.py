@@ -48,4 +48,7 @@ def apply(
     """Filter `x` (float64, shape (n,)) from rest: the chip output is 0 before the piece."""
     if len(x) == 0:
         return x.copy()
-    return signal.sosfilt(profile_sos(name, sample_rate), x)
+    y = x
+    for section in profile_sos(name, sample_rate):  # lfilter per stage: faster than sosfilt
+        y = signal.lfilter(section[:2], section[3:5], y)
+    return y
