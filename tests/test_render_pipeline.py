@@ -184,3 +184,24 @@ def test_full_disk_leaves_no_partial_outputs(tmp_path, fake_chain, monkeypatch):
     assert isinstance(results[1], TrackResult)
     assert not [p for p in out.rglob("*") if p.name.startswith("a.") or p.name.endswith(".tmp")]
     assert [t["name"] for t in folder.refresh(out)["tracks"]] == ["b"]
+
+
+def test_real_chain_renders_the_example(tmp_path):
+    """The built-in arranger and 2A03 synth end to end on the bundled theme."""
+    src = Path(__file__).resolve().parents[1] / "examples" / "theme.mid"
+    out = tmp_path / "out"
+    result = render_file(src, out, RenderConfig(formats=("wav", "mp3")))
+    track = result.record
+    jsonschema.validate(json.loads((out / "manifest.json").read_text()), manifest.schema())
+    assert track["render"]["backend"] == "chip"
+    assert track["loudness"]["integrated_lufs"] == pytest.approx(-18.0, abs=0.5)
+    assert track["loudness"]["true_peak_dbtp"] <= -1.0
+    wav, sr = soundfile.read(out / "theme.wav", dtype="float32")
+    assert len(wav) == track["num_samples"] == track["loop"]["length_samples"]
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(out / "theme.mp3"), "-f", "f32le", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    assert len(raw) // 4 == track["num_samples"]
+    again = render_file(src, tmp_path / "again", RenderConfig(formats=("wav",)))
+    assert again.record["render_sha256"] == track["render_sha256"]  # deterministic render

@@ -39,6 +39,9 @@ from chipline.score import ReadLimits, Song, bar_length_ticks, read_midi
 logger = logging.getLogger(__name__)
 
 FORMATS = ("ogg", "wav", "mp3")
+# Back ends that render from `RenderRequest.score` alone: the arranged MIDI (pure-Python
+# writing, a large part of the time) is then written while they render.
+SCORE_ONLY_BACKENDS = frozenset({"chip"})
 
 
 @dataclass(frozen=True)
@@ -137,20 +140,22 @@ def render_file(
     _check_song(midi_path, song, config)
     score = _arrange(song, config)
     backend = backend or get_backend(config.backend, config)
-    with tempfile.TemporaryDirectory(prefix="chipline-") as work:
+    with tempfile.TemporaryDirectory(prefix="chipline-") as work, ThreadPoolExecutor(1) as pool:
         arranged = Path(work) / f"{name}.mid"
-        _write_arranged(score, arranged)
         played = loop.performance(score, config.loop)
-        played_midi = arranged
+        played_midi = arranged if played is score else Path(work) / f"{name}.performance.mid"
+        writing = pool.submit(_write_arranged, score, arranged)
         if played is not score:
-            played_midi = Path(work) / f"{name}.performance.mid"
             _write_arranged(played, played_midi)
+        if backend.name not in SCORE_ONLY_BACKENDS:
+            writing.result()  # the back end reads the arranged MIDI: it must be complete
         request = RenderRequest(
             played, played_midi, Path(work), config.sample_rate,
             loop.render_length(played, config.sample_rate),
         )  # fmt: skip
         audio = _checked(backend.render(request), request, midi_path)
         stems = _render_stems(backend, request, config) if config.stems else {}
+        writing.result()
         result = _deliver(midi_path, out_dir, name, config, score, audio, stems, arranged, backend)
     if refresh:
         folder.refresh(out_dir)
