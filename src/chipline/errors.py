@@ -43,6 +43,10 @@ class BridgeError(RenderError):
         super().__init__(message)
         self.transient = transient
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep `transient` when the error crosses a process boundary (the daemon's workers).
+        return (type(self), (str(self),), {"transient": self.transient})
+
 
 class BridgeTimeout(BridgeError):
     """An external renderer did not finish in time; a retry may succeed (transient)."""

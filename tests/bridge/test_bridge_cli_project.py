@@ -77,3 +77,23 @@ def test_default_template(runner, tmp_path):
     assert (
         item_notes(track_by_name(root, "Pulse 1"))[1] == song_notes_by_voice(nes_song())["Pulse 1"]
     )
+
+
+def test_unarranged_midi_is_arranged_first(runner, tmp_path):
+    from chipline.arrange import ArrangeConfig, arrange, to_song
+    from chipline.score import Note, Song, read_midi
+
+    chords = [
+        Note(t * 480, t * 480 + 480, p, 90, 0, 0, 0) for t in range(8) for p in (48, 64, 67, 72)
+    ]
+    song = Song(ticks_per_beat=480, notes=tuple(sorted(chords)), end_tick=8 * 480)
+    midi = write_midi(song, tmp_path / "chords.mid")
+    out = tmp_path / "chords.rpp"
+    result = runner.invoke(cli, ["reaper", "project", str(midi), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    arranged = to_song(arrange(read_midi(midi), ArrangeConfig(chip="nes")))
+    root = rpp.loads(out.read_text())
+    expected = song_notes_by_voice(arranged)
+    assert expected  # the arranger put notes on voices
+    for voice, notes in expected.items():
+        assert item_notes(track_by_name(root, voice))[1] == notes, voice

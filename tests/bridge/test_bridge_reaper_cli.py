@@ -197,3 +197,15 @@ def test_render_command_through_the_reaper_back_end(runner, tmp_path, standin, m
     (call,) = [json.loads(line) for line in standin.read_text().splitlines()]
     assert "-renderproject" in call["argv"]
     assert list((tmp_path / "game").glob("*.wav"))
+
+
+@pytest.mark.parametrize(
+    "error", [BridgeError("a", transient=True), BridgeError("b"), BridgeTimeout("c")]
+)
+def test_transient_survives_pickling(error):
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert copy.transient == error.transient
