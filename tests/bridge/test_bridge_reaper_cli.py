@@ -209,3 +209,35 @@ def test_transient_survives_pickling(error):
     assert type(copy) is type(error)
     assert str(copy) == str(error)
     assert copy.transient == error.transient
+
+
+def test_reaper_render_command_with_a_user_template(runner, tmp_path, standin, monkeypatch):
+    from reaper_fixtures import USER_TEMPLATE, write
+
+    from chipline.cli import cli
+
+    monkeypatch.setenv("FAKE_REAPER_MODE", "render")
+    monkeypatch.setenv("DISPLAY", ":0")
+    template = write(tmp_path / "user.RPP", USER_TEMPLATE)
+    config = write(tmp_path / "c.toml", '[render]\nformats = ["wav"]\n[reaper]\ntail_sec = 0.5\n')
+    midi = [write_midi(nes_song(), tmp_path / f"{n}.mid") for n in ("a", "b")]
+    args = ["reaper", "render", *map(str, midi), "--out", str(tmp_path / "game"), "-t",
+            str(template), "--map", "Pulse 1=Lead", "--config", str(config)]  # fmt: skip
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "a.wav" in result.output
+    assert "through reaper" in result.output
+    calls = [json.loads(line) for line in standin.read_text().splitlines()]
+    assert len(calls) == 2
+    assert calls[0]["tracks"] == ["Lead", "Pulse 2", "Triangle", "Noise", "Reverb bus"]
+
+
+def test_reaper_render_command_reports_each_failure(runner, tmp_path, standin, monkeypatch):
+    from chipline.cli import cli
+
+    monkeypatch.setenv("FAKE_REAPER_MODE", "fail")
+    monkeypatch.setenv("DISPLAY", ":0")
+    midi = write_midi(nes_song(), tmp_path / "a.mid")
+    result = runner.invoke(cli, ["reaper", "render", str(midi), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "exited with code 3" in result.output

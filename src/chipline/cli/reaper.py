@@ -12,7 +12,7 @@ from chipline.bridge.project import (
     default_template,
     write_project,
 )
-from chipline.errors import BridgeError, ConfigError
+from chipline.errors import BridgeError, ChiplineError, ConfigError
 from chipline.score import read_midi
 
 _IN_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -139,3 +139,77 @@ def install_actions_command(resource_dir: Path | None, reaper_path: Path | None)
                    "the chipline actions")  # fmt: skip
     else:
         click.echo(f"{resource_dir}: chipline actions already installed, nothing changed")
+
+
+@reaper.command("render")
+@click.argument("files", nargs=-1, required=True, type=_IN_FILE)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (created if needed).",
+)
+@click.option("-t", "--template", type=_IN_FILE, help="REAPER template (.rpp); default: ours.")
+@click.option(
+    "--backend",
+    type=click.Choice(["reaper", "reaper-live", "reapy"]),
+    default="reaper",
+    show_default=True,
+)
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="VOICE=TRACK",
+    help="Play a voice on a template track of another name (repeatable).",
+)
+@click.option("--reaper-path", type=click.Path(path_type=Path), help="REAPER's executable.")
+@click.option("--timeout-sec", type=click.FloatRange(min=1), help="Per-render time limit.")
+@click.option(
+    "--config", "config_file", type=_IN_FILE, help="TOML file with [render] and [reaper] tables."
+)
+def render_command(files: tuple[Path, ...], out_dir: Path, template: Path | None, backend: str,
+                   mapping: tuple[str, ...], reaper_path: Path | None, timeout_sec: float | None,
+                   config_file: Path | None) -> None:  # fmt: skip
+    """Render MIDI FILES through REAPER with your template, then deliver them like `render`.
+
+    One line per file; a failed file prints `Error: ...` and the others still render.
+    """
+    from chipline.bridge.base import Backend
+    from chipline.bridge.live import LiveBackend
+    from chipline.bridge.reaper import ReaperBackend, ReaperConfig
+    from chipline.bridge.reapy_backend import ReapyBackend
+    from chipline.config import load_toml, override
+    from chipline.master.names import unique_names
+    from chipline.render import RenderConfig, render_file
+
+    render_cfg = load_toml(config_file, RenderConfig, "render") if config_file else RenderConfig()
+    reaper_cfg = load_toml(config_file, ReaperConfig, "reaper") if config_file else ReaperConfig()
+    reaper_cfg = override(
+        reaper_cfg,
+        template=template,
+        reaper_path=reaper_path,
+        timeout_sec=timeout_sec,
+        track_names=_parse_map(mapping) or None,
+    )
+    chosen: Backend
+    if backend == "reaper-live":
+        chosen = LiveBackend(None, reaper_cfg)
+    elif backend == "reapy":
+        chosen = ReapyBackend(None, reaper_cfg)
+    else:
+        chosen = ReaperBackend(reaper_cfg)
+    render_cfg = override(render_cfg, backend=backend)
+    failed = 0
+    for path, name in zip(files, unique_names(p.stem for p in files), strict=True):
+        try:
+            result = render_file(path, out_dir, render_cfg, name=name, backend=chosen)
+        except ChiplineError as e:
+            failed += 1
+            click.echo(f"Error: {e}", err=True)
+            continue
+        names = ", ".join(p.name for p in result.files)
+        click.echo(f"{path} -> {names} (through {backend})")
+    if failed:
+        raise click.exceptions.Exit(1)

@@ -38,13 +38,14 @@ def project_length_sec(root) -> float:
 def main(argv: list[str]) -> int:
     mode = os.environ.get("FAKE_REAPER_MODE", "render")
     log = os.environ.get("FAKE_REAPER_LOG")
-    if log:
-        with open(log, "a") as f:
-            f.write(json.dumps({"argv": argv, "pid": os.getpid()}) + "\n")
     if "-renderproject" not in argv:
         print("fake reaper: only -renderproject is supported", file=sys.stderr)
         return 2
     root = rpp.loads(Path(argv[argv.index("-renderproject") + 1]).read_text())
+    tracks = [str(t.find("NAME")[1]) for t in root.findall("TRACK") if t.find("NAME")]
+    if log:
+        with open(log, "a") as f:
+            f.write(json.dumps({"argv": argv, "pid": os.getpid(), "tracks": tracks}) + "\n")
     out_dir = Path(root.find("RENDER_FILE")[1])
     rate = int(root.find("RENDER_FMT")[3])
     tail_ms = int(root.find("RENDER_RANGE")[5])
