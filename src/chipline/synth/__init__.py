@@ -16,9 +16,8 @@ from chipline.synth.engine import (
     DEFAULT_CONFIG,
     SynthConfig,
     default_num_samples,
-    finish,
-    mix_unfiltered,
-    stems_unfiltered,
+    render_mix,
+    render_voices,
 )
 
 __all__ = ["SynthConfig", "default_num_samples", "render", "render_stems"]
@@ -32,7 +31,7 @@ def render(
     `num_samples` defaults to the piece (`end_tick`) plus the longest release and a short tail.
     Raises RenderError for notes on voices the score's chip lacks.
     """
-    return finish(mix_unfiltered(score, config, num_samples), config)
+    return render_mix(score, config, num_samples)
 
 
 def render_stems(
@@ -44,5 +43,4 @@ def render_stems(
     filter. They sum to the mix up to the mixer's nonlinearity: the two pulses share one
     compressive curve, so their sum is a few per cent louder than the mix where both sound.
     """
-    stems = stems_unfiltered(score, config, num_samples)
-    return {voice: finish(x, config) for voice, x in stems.items()}
+    return render_voices(score, config, num_samples)

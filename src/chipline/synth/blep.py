@@ -2,7 +2,8 @@
 
 A step of height Δ at time τ (in samples) adds Δ · (S(n − τ) − S(n − 1 − τ)) to sample n, where
 S is a Kaiser-windowed sinc integrated into a step (0 before −W, 1 after +W). The increments of
-all steps are accumulated with `np.bincount` and integrated with one `np.cumsum`, so the cost
+all steps are accumulated with `np.bincount` and integrated once (a cumsum, or fused into the
+output filter's first high-pass), so the cost
 per step is a fixed number of taps whatever the source clock (Blargg's blip_buf approach).
 The table holds `num_phases` fractional positions; τ uses the nearest.
 """
@@ -58,17 +59,24 @@ def step_table(kernel: Kernel) -> npt.NDArray[np.float64]:
 
 
 Steps = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+Impulses = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
 CHUNK_STEPS = 4096  # steps per scatter; keeps the working set of a chunk in cache
 
 
-def synthesize(
-    steps: list[Steps], num_samples: int, kernel: Kernel = CLEAN, box: list[Steps] | None = None
+def increments(
+    steps: list[Steps],
+    num_samples: int,
+    kernel: Kernel = CLEAN,
+    box: list[Steps] | None = None,
+    impulses: list[Impulses] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Sum of band-limited steps (and box steps): float64, shape (num_samples,), from level 0.
+    """The first difference of the output: float64, shape (num_samples + 4 W + 4,).
 
-    Each entry of `steps` is (times, heights): float64 step times in samples (sample n is at
-    time n), ascending, each ≥ −1. `box` steps are area-sampled instead: sample n gets the part
-    of a step that falls in [n − ½, n + ½). Steps after the end are ignored.
+    Sample n of the output is `np.cumsum(incr)[n + W]` (W = `kernel.half_width`). Each entry of
+    `steps` is (times, heights): float64 step times in samples (sample n is at time n),
+    ascending, each ≥ −1, placed as band-limited steps. `box` steps are area-sampled instead:
+    sample n gets the part of a step that falls in [n − ½, n + ½). `impulses` (sample indices,
+    ascending; values) add a value to one sample each. Anything after the end is ignored.
     """
     w = kernel.half_width
     incr = np.zeros(num_samples + 4 * w + 4)
@@ -87,6 +95,23 @@ def synthesize(
         part = whole + 0.5 - tau  # share of sample ⌊τ + ½⌋ after the step
         rows = np.stack([delta * part, delta * (1.0 - part)], axis=1)
         _scatter(incr, whole.astype(np.int64) + w, rows.__getitem__)
+    for index, value in impulses or []:
+        keep = index < num_samples
+        rows = np.stack([value[keep], -value[keep]], axis=1)
+        _scatter(incr, index[keep] + w, rows.__getitem__)
+    return incr
+
+
+def synthesize(
+    steps: list[Steps],
+    num_samples: int,
+    kernel: Kernel = CLEAN,
+    box: list[Steps] | None = None,
+    impulses: list[Impulses] | None = None,
+) -> npt.NDArray[np.float64]:
+    """The output itself, from level 0: float64, shape (num_samples,) (see `increments`)."""
+    incr = increments(steps, num_samples, kernel, box, impulses)
+    w = kernel.half_width
     return np.cumsum(incr)[w : w + num_samples]
 
 

@@ -57,38 +57,52 @@ class _Context:
         num_frames = len(self.frame_start) - 1
         return voice_frames(self.score, voice, num_frames, self.config.region)
 
-    def synthesize(self, steps: _Steps, box: _Steps | None = None) -> FloatArray:
-        """Band-limited `steps` plus area-sampled `box` steps, each (CPU cycles, deltas)."""
+    def increments(self, parts: _Parts) -> FloatArray:
+        """First differences of the output (see `blep.increments`)."""
         cps = self.cycles_per_sample
-        blep_steps = [(c / cps, d) for c, d in zip(steps.cycles, steps.deltas, strict=True)]
-        box_steps = []
-        if box is not None:
-            box_steps = [(c / cps, d) for c, d in zip(box.cycles, box.deltas, strict=True)]
-        return blep.synthesize(blep_steps, self.num_samples, box=box_steps)
-
-    def noise(self, frames: VoiceFrames, box: _Steps) -> FloatArray:
-        """The fast-LFSR part of a noise voice as samples; its slow part is added to `box`."""
-        value = mix.NOISE_TABLE[frames.volume]
-        samples, cycles, deltas = noise.noise_output(
-            frames, self.frame_start, value, self.num_samples, self.cycles_per_sample
+        return blep.increments(
+            [(c / cps, d) for c, d in parts.steps],
+            self.num_samples,
+            box=[(c / cps, d) for c, d in parts.box],
+            impulses=parts.impulses,
         )
-        box.add(cycles, deltas)
-        return samples
+
+    def unfiltered(self, parts: _Parts) -> FloatArray:
+        w = blep.CLEAN.half_width
+        return np.cumsum(self.increments(parts))[w : w + self.num_samples]
+
+    def filtered(self, parts: _Parts) -> npt.NDArray[np.float32]:
+        """Output filter, then float32 clipped to [-1, 1]."""
+        cfg = self.config
+        y = filters.apply_to_increments(
+            self.increments(parts),
+            blep.CLEAN.half_width,
+            self.num_samples,
+            cfg.filter,
+            cfg.sample_rate,
+        )
+        return np.clip(y, -1.0, 1.0, out=y).astype(np.float32)
+
+    def add_noise(self, frames: VoiceFrames, parts: _Parts) -> None:
+        out = noise.noise_output(
+            frames,
+            self.frame_start,
+            mix.NOISE_TABLE[frames.volume],
+            self.num_samples,
+            self.cycles_per_sample,
+        )
+        parts.box.append((out.cycle, out.delta))
+        parts.impulses.append((out.sample_index, out.sample_value))
 
 
 @dataclass
-class _Steps:
-    """Level changes collected for one synthesis pass: CPU cycles and heights.
+class _Parts:
+    """What one synthesis pass sums: band-limited steps and box steps (CPU cycles, heights),
+    per-sample values (indices, values); each entry in time order."""
 
-    Each added pair is in time order (what `blep.synthesize` needs).
-    """
-
-    cycles: list[np.ndarray] = field(default_factory=list)
-    deltas: list[np.ndarray] = field(default_factory=list)
-
-    def add(self, cycles: np.ndarray, deltas: np.ndarray) -> None:
-        self.cycles.append(cycles)
-        self.deltas.append(deltas)
+    steps: list[tuple[np.ndarray, FloatArray]] = field(default_factory=list)
+    box: list[tuple[np.ndarray, FloatArray]] = field(default_factory=list)
+    impulses: list[tuple[np.ndarray, FloatArray]] = field(default_factory=list)
 
 
 def _context(score: ChipScore, config: SynthConfig, num_samples: int | None) -> _Context:
@@ -138,27 +152,38 @@ def _through_pulse_curve(
     return apu.changes(apu.LevelEvents(cycle[order], total), mix.PULSE_TABLE[total])
 
 
+def _mix_parts(ctx: _Context) -> _Parts:
+    parts = _Parts()
+    pulses = [v for v in ctx.score.voices if VOICES[v].kind == "pulse"]
+    if pulses:
+        edges = [apu.pulse_edges(ctx.frames(v), ctx.frame_start) for v in pulses]
+        parts.steps.append(_through_pulse_curve(edges))
+    for voice in ctx.score.voices:
+        kind = VOICES[voice].kind
+        if kind == "noise":
+            ctx.add_noise(ctx.frames(voice), parts)
+        elif kind != "pulse":
+            parts.steps.append(_tonal_changes(ctx, voice, ctx.frames(voice)))
+    return parts
+
+
+def _voice_parts(ctx: _Context, voice: str) -> _Parts:
+    """One voice through the mixer as if the others were silent."""
+    parts = _Parts()
+    frames = ctx.frames(voice)
+    if frames.kind == "noise":
+        ctx.add_noise(frames, parts)
+    else:
+        parts.steps.append(_tonal_changes(ctx, voice, frames))
+    return parts
+
+
 def mix_unfiltered(
     score: ChipScore, config: SynthConfig = DEFAULT_CONFIG, num_samples: int | None = None
 ) -> FloatArray:
     """The mixer output before the output filter: float64, shape (num_samples,), in [0, ~1.3]."""
     ctx = _context(score, config, num_samples)
-    pulses = [v for v in score.voices if VOICES[v].kind == "pulse"]
-    steps, box = _Steps(), _Steps()
-    if pulses:
-        edges = [apu.pulse_edges(ctx.frames(v), ctx.frame_start) for v in pulses]
-        steps.add(*_through_pulse_curve(edges))
-    noise_parts = []
-    for voice in score.voices:
-        kind = VOICES[voice].kind
-        if kind == "noise":
-            noise_parts.append(ctx.noise(ctx.frames(voice), box))
-        elif kind != "pulse":
-            steps.add(*_tonal_changes(ctx, voice, ctx.frames(voice)))
-    out = ctx.synthesize(steps, box)
-    for part in noise_parts:
-        out += part
-    return out
+    return ctx.unfiltered(_mix_parts(ctx))
 
 
 def stems_unfiltered(
@@ -166,20 +191,20 @@ def stems_unfiltered(
 ) -> dict[str, FloatArray]:
     """Each voice through the mixer as if the others were silent, before the output filter."""
     ctx = _context(score, config, num_samples)
-    stems: dict[str, FloatArray] = {}
-    for voice in score.voices:
-        frames = ctx.frames(voice)
-        steps, box = _Steps(), _Steps()
-        if frames.kind == "noise":
-            samples = ctx.noise(frames, box)
-            stems[voice] = samples + ctx.synthesize(steps, box)
-        else:
-            steps.add(*_tonal_changes(ctx, voice, frames))
-            stems[voice] = ctx.synthesize(steps)
-    return stems
+    return {voice: ctx.unfiltered(_voice_parts(ctx, voice)) for voice in score.voices}
 
 
-def finish(x: FloatArray, config: SynthConfig) -> npt.NDArray[np.float32]:
-    """Output filter, then float32 clipped to [-1, 1]."""
-    y = filters.apply(x, config.filter, config.sample_rate)
-    return np.clip(y, -1.0, 1.0, out=y).astype(np.float32)
+def render_mix(
+    score: ChipScore, config: SynthConfig = DEFAULT_CONFIG, num_samples: int | None = None
+) -> npt.NDArray[np.float32]:
+    """The filtered mix: float32, shape (num_samples,), in [-1, 1]."""
+    ctx = _context(score, config, num_samples)
+    return ctx.filtered(_mix_parts(ctx))
+
+
+def render_voices(
+    score: ChipScore, config: SynthConfig = DEFAULT_CONFIG, num_samples: int | None = None
+) -> dict[str, npt.NDArray[np.float32]]:
+    """Each voice alone through the mixer and the output filter (see `stems_unfiltered`)."""
+    ctx = _context(score, config, num_samples)
+    return {voice: ctx.filtered(_voice_parts(ctx, voice)) for voice in score.voices}

@@ -52,3 +52,21 @@ def apply(
     for section in profile_sos(name, sample_rate):  # lfilter per stage: faster than sosfilt
         y = signal.lfilter(section[:2], section[3:5], y)
     return y
+
+
+def apply_to_increments(
+    incr: npt.NDArray[np.float64], offset: int, num_samples: int, name: FilterName, sample_rate: int
+) -> npt.NDArray[np.float64]:
+    """Integrate first differences `incr` and filter, in one pass less than cumsum + `apply`.
+
+    Every profile starts with a high-pass (1 − z⁻¹)·b0 / (1 + a1 z⁻¹); after an integrator
+    1 / (1 − z⁻¹) the pair is the one-pole b0 / (1 + a1 z⁻¹). Returns float64, shape
+    (num_samples,): samples `offset` … `offset + num_samples − 1` of the filtered integral.
+    """
+    sections = profile_sos(name, sample_rate)
+    first = sections[0]
+    assert first[1] == -first[0], "the first stage of every profile is a high-pass"
+    y = signal.lfilter(first[:1], first[3:5], incr)
+    for section in sections[1:]:
+        y = signal.lfilter(section[:2], section[3:5], y)
+    return y[offset : offset + num_samples]

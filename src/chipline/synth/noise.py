@@ -60,18 +60,27 @@ def _gate_table(max_steps: int) -> _GateTable:
     )
 
 
+@dataclass(frozen=True)
+class NoiseOutput:
+    """The noise voice for `blep.increments`: fast-LFSR frames as per-sample values
+    (`sample_index` ascending, `sample_value`), slow ones as box steps (`cycle`, `delta`)."""
+
+    sample_index: IntArray
+    sample_value: FloatArray
+    cycle: IntArray
+    delta: FloatArray
+
+
 def noise_output(
     frames: VoiceFrames,
     frame_start: IntArray,
     frame_value: FloatArray,
     num_samples: int,
     cycles_per_sample: float,
-) -> tuple[FloatArray, IntArray, FloatArray]:
-    """The noise voice: (closed-form samples, box-step cycles, box-step deltas).
+) -> NoiseOutput:
+    """The noise voice, sample n averaging the output over [n − ½, n + ½) samples.
 
-    `frame_value` (float64, per frame) is the mixer output while the gate is open. The samples
-    (float64, shape (num_samples,)) hold the fast-LFSR frames; the box steps (CPU cycles and
-    heights) the slow ones, for `blep.synthesize`. Sample n averages [n − ½, n + ½).
+    `frame_value` (float64, per frame) is the mixer output while the gate is open.
     """
     sch = apu.schedule(frame_start, frames.period, np.ones(len(frames.period), dtype=bool))
     short = (frames.duty & 1).astype(np.int64)
@@ -80,8 +89,8 @@ def noise_output(
     slow_value = np.where(active & ~fast, frame_value, 0.0)
     events = _slow_events(sch, short, slow_value)
     fast_value = np.where(active & fast, frame_value, 0.0)
-    samples = _closed_form(sch, short, fast_value, num_samples, cycles_per_sample)
-    return samples, events[0], events[1]
+    index, value = _closed_form(sch, short, fast_value, num_samples, cycles_per_sample)
+    return NoiseOutput(index, value, events[0], events[1])
 
 
 def _slow_events(
@@ -102,16 +111,16 @@ def _slow_events(
 
 def _closed_form(
     sch: apu.Schedule, short: IntArray, value: FloatArray, num_samples: int, cps: float
-) -> FloatArray:
+) -> tuple[IntArray, FloatArray]:
     """Box-filtered output of the frames with a nonzero `value`, by integrals at boundaries.
 
     Per frame, the integral is evaluated at the sample boundaries inside it and at its end;
     its differences are the frame's share of each sample it overlaps (frames sharing a sample
-    add up). Cost: the samples of these frames only.
+    add up). Cost: the samples of these frames only. Returns (sample indices, ascending; values).
     """
     active = np.flatnonzero(value)
     if len(active) == 0 or num_samples == 0:
-        return np.zeros(num_samples)
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
     table = _gate_table(int(sch.count.max()))
     steps_before = np.cumsum(sch.count) - sch.count
     mode = short[active]
@@ -135,8 +144,7 @@ def _closed_form(
     share = np.diff(g, prepend=0.0)
     share[j == 0] = g[j == 0]
     keep = (n >= 1) & (n <= num_samples)  # boundary n closes sample n − 1
-    weights = share[keep] * value[active][f[keep]] / cps
-    return np.bincount(n[keep] - 1, weights, minlength=num_samples).astype(np.float64)
+    return n[keep] - 1, share[keep] * value[active][f[keep]] / cps
 
 
 def _integral(
