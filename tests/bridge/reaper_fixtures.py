@@ -12,8 +12,9 @@ from chipline.score import Note, Song, Tempo, TimeSignature
 
 # A template shaped like a REAPER-saved one, with what real templates contain: CRLF line endings,
 # a blank line, tokens REAPER quotes though `rpp` would not (`"nesvst.dll"`), an opaque VSTi state,
-# a track with an old item, a non-voice bus track, a voice under another name (mapped), a
-# secondary render format and a tempo envelope that must not survive.
+# a voice track with an old item, a non-voice bus track, a non-voice track whose item stays, a
+# voice track without notes in the job (its old item goes), a voice under another name (mapped),
+# a secondary render format and a tempo envelope that must not survive.
 USER_TEMPLATE = "\r\n".join(
     [
         '<REAPER_PROJECT 0.1 "7.27/win64" 1734702480',
@@ -86,6 +87,23 @@ USER_TEMPLATE = "\r\n".join(
         '    NAME "Reverb bus"',
         "    <FXCHAIN",
         "      BYPASS 0 0 0",
+        "    >",
+        "  >",
+        "  <TRACK {66666666-2222-3333-4444-555555555555}",
+        "    NAME Ambience",
+        "    <ITEM",
+        "      POSITION 0",
+        "      LENGTH 9",
+        "      <SOURCE WAVE",
+        '        FILE "wind.wav"',
+        "      >",
+        "    >",
+        "  >",
+        "  <TRACK {77777777-2222-3333-4444-555555555555}",
+        '    NAME "VRC6 Saw"',
+        "    <ITEM",
+        "      POSITION 0",
+        "      LENGTH 1",
         "    >",
         "  >",
         ">",

@@ -61,6 +61,9 @@ def test_each_voice_track_gets_exactly_one_item_and_others_none(tmp_path):
     _, root = _build(tmp_path)
     assert len(track_by_name(root, "Lead").findall("ITEM")) == 1  # the old item is gone
     assert track_by_name(root, "Reverb bus").findall("ITEM") == []
+    assert track_by_name(root, "VRC6 Saw").findall("ITEM") == []  # a voice track: old item gone
+    (kept,) = track_by_name(root, "Ambience").findall("ITEM")  # not a voice: the user's item stays
+    assert kept.find("SOURCE").find("FILE")[1] == "wind.wav"
     item = track_by_name(root, "Lead").find("ITEM")
     assert float(item.find("POSITION")[1]) == 0
     # 6 beats at 150 qpm = 2.4 s: the item spans the song to its end, not just the last note.

@@ -7,6 +7,7 @@ marker ramp where a render would go, so these tests check the job sequence, neve
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -115,8 +116,9 @@ def test_reaper_that_stops_answering_times_out_and_the_caller_goes_on(tmp_path):
 
 
 def test_reaper_not_running_is_transient(tmp_path):
-    with standin_reaper(tmp_path) as (port, _):
-        pass  # started and stopped: nothing listens on the port any more
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     with pytest.raises(BridgeError, match="not reachable") as info:
         _backend(port).render(_request(tmp_path))
     assert info.value.transient

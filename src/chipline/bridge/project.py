@@ -21,7 +21,7 @@ from chipline.bridge.rppchunk import Piece, clean_lines, indent_of, quote, split
 from chipline.bridge.rppmidi import midi_item_lines, tempo_lines, voice_notes
 from chipline.chip import CHIP_VOICES, VOICES, ChipName
 from chipline.errors import BridgeError
-from chipline.score import Song
+from chipline.score import Note, Song
 
 RenderFormat = Literal["wav", "mp3"]
 EXTENSIONS: dict[str, str] = {"wav": ".wav", "mp3": ".mp3"}
@@ -135,6 +135,7 @@ def build_project(template_text: str, song: Song, cfg: ProjectConfig, where: str
     voices = tuple(v for v in VOICES if v in notes)
     check_voice_tracks(template_track_names(root), voices, cfg, where)
     track_to_voice = {cfg.track_for(v): v for v in voices}
+    voice_tracks = {cfg.track_for(v) for v in VOICES}  # their items are the job's alone
     header, children, closing = split_children(clean_lines(template_text))
     indent = indent_of(children[0].lines[0]) if children else "  "
     pending = {
@@ -151,7 +152,7 @@ def build_project(template_text: str, song: Song, cfg: ProjectConfig, where: str
         if piece.key == "TRACK" and piece.is_chunk:
             for group in list(pending):
                 out.extend(pending.pop(group))
-            out.extend(_track_lines(piece, song, notes, track_to_voice, seen))
+            out.extend(_track_lines(piece, song, notes, track_to_voice, seen, voice_tracks))
         else:
             out.extend(piece.lines)
     for group in list(pending):
@@ -181,10 +182,12 @@ def _render_lines(cfg: ProjectConfig, indent: str) -> list[str]:
 def _track_lines(
     piece: Piece,
     song: Song,
-    notes: Mapping[str, list],
+    notes: Mapping[str, list[Note]],
     track_to_voice: Mapping[str, str],
     seen: set[str],
+    voice_tracks: set[str],
 ) -> list[str]:
+    """The track's lines: a voice track's items are replaced by the job's MIDI, others kept."""
     header, children, closing = split_children(piece.lines)
     name = next((_name_value(c.lines[0]) for c in children if c.key == "NAME"), "")
     voice = track_to_voice.get(name) if name not in seen else None
@@ -192,7 +195,7 @@ def _track_lines(
     inner = indent_of(children[0].lines[0]) if children else indent_of(header) + "  "
     lines = [header]
     for child in children:
-        if child.key != "ITEM":  # template items are replaced by the job's MIDI
+        if child.key != "ITEM" or name not in voice_tracks:
             lines.extend(child.lines)
     if voice is not None:
         lines.extend(midi_item_lines(song, voice, notes[voice], inner))
