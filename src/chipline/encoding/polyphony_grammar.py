@@ -87,8 +87,9 @@ class GrammarState:
         if rows.size:
             pitch = (tokens[rows] - NEW_NOTE_BASE) % NUM_PITCHES
             is_new = tokens[rows] < CONTINUED_NOTE_BASE
-            np.add.at(self.cur_active, (rows, pitch), 1)
-            np.add.at(self.cur_continued, (rows[~is_new], pitch[~is_new]), 1)
+            # One token per row, so (row, pitch) pairs are distinct and += is exact.
+            self.cur_active[rows, pitch] += 1
+            self.cur_continued[rows[~is_new], pitch[~is_new]] += 1
             self.last_key[rows] = np.where(is_new, _KEY_NEW[pitch], _KEY_CONTINUED[pitch])
 
     def select(self, rows: npt.ArrayLike) -> GrammarState:

@@ -92,7 +92,7 @@ def generate_tokens(
             live = batch.grammar.num_steps < num_steps
             if not live.any():
                 break
-            _advance(model, batch, live, search.temperature, rng, inject, inject_start_step)
+            _advance(model, batch, live, search.temperature, rng, inject, inject_start_step, beam)
         if beam:
             batch.select(_best(batch.score, num_outputs, width))
     best = _best(batch.score, num_outputs, 1) if width > 1 else np.arange(num_outputs)
@@ -107,6 +107,7 @@ def _advance(
     rng: np.random.Generator,
     inject: Sequence[Sequence[int]],
     inject_start_step: int,
+    track_score: bool,
 ) -> None:
     """One event for every live row: an injected one where queued, else a masked sample."""
     forced = np.full(live.size, -1, dtype=np.int64)
@@ -115,25 +116,28 @@ def _advance(
         for r in np.flatnonzero((forced >= 0) & live).tolist():
             batch.pending[r].pop(0)
     allowed = batch.grammar.allowed(allow_end=False)
-    z = np.where(allowed, batch.logits.astype(np.float64) / temperature, -np.inf)
+    z = np.where(allowed, batch.logits * np.float32(1.0 / temperature), -np.inf)
     z -= z.max(axis=1, keepdims=True)
-    probs = np.exp(z)
-    probs /= probs.sum(axis=1, keepdims=True)
-    cumulative = np.cumsum(probs, axis=1)
-    u = rng.random((probs.shape[0], 1))
-    sampled = np.minimum((cumulative < u).sum(axis=1), probs.shape[1] - 1)
-    sampled = np.where(allowed[np.arange(sampled.size), sampled], sampled, STEP_END)
+    cumulative = np.cumsum(np.exp(z), axis=1)  # unnormalised: compare with u * total
+    total = cumulative[:, -1:]
+    u = rng.random((z.shape[0], 1)) * total
+    rows = np.arange(z.shape[0])
+    sampled = np.minimum((cumulative < u).sum(axis=1), z.shape[1] - 1)
+    sampled = np.where(allowed[rows, sampled], sampled, STEP_END)
     tokens = np.where(forced >= 0, forced, sampled)
-    chosen = probs[np.arange(tokens.size), tokens]
-    gain = np.log(np.maximum(chosen, 1e-300))
-    batch.score += np.where(live & (forced < 0), gain, 0.0)
+    if track_score:
+        gain = z[rows, tokens].astype(np.float64) - np.log(total[:, 0].astype(np.float64))
+        batch.score += np.where(live & (forced < 0), np.maximum(gain, -1e30), 0.0)
     batch.append(tokens, live)
     batch.grammar.advance(tokens, active=live)
     logits, state = model.step(tokens, batch.state)
-    keep = live[:, None]
-    batch.logits = np.where(keep, logits, batch.logits)
-    batch.state = [(np.where(keep, h, h0), np.where(keep, c, c0))
-                   for (h, c), (h0, c0) in zip(state, batch.state, strict=True)]  # fmt: skip
+    if live.all():
+        batch.logits, batch.state = logits, state
+    else:
+        keep = live[:, None]
+        batch.logits = np.where(keep, logits, batch.logits)
+        batch.state = [(np.where(keep, h, h0), np.where(keep, c, c0))
+                       for (h, c), (h0, c0) in zip(state, batch.state, strict=True)]  # fmt: skip
     _queue_injection(batch, live & (tokens == STEP_END), inject, inject_start_step)
 
 
