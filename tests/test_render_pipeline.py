@@ -18,6 +18,7 @@ from chipline.errors import ConfigError, MidiFileError, RenderError
 from chipline.master import folder, manifest, writers
 from chipline.master.files import sha256_file
 from chipline.master.loop import repeat_body
+from chipline.master.loudness import integrated_lufs, true_peak_dbtp
 from chipline.render import RenderConfig, TrackResult, render_file, render_files
 from chipline.score import Tempo
 
@@ -211,3 +212,14 @@ def test_real_chain_renders_the_example(tmp_path):
     assert len(raw) // 4 == track["num_samples"]
     again = render_file(src, tmp_path / "again", RenderConfig(formats=("wav",)))
     assert again.record["render_sha256"] == track["render_sha256"]  # deterministic render
+
+
+def test_real_chain_vrc6_pal_meets_loudness_through_the_limiter(tmp_path):
+    src = Path(__file__).resolve().parents[1] / "examples" / "theme.mid"
+    cfg = RenderConfig(chip="vrc6", region="pal", filter="nes", formats=("wav",), loudness="mobile")
+    track = render_file(src, tmp_path / "out", cfg).record
+    assert track["chip"] == "vrc6"
+    assert track["loudness"]["peak_limited"]  # this mix is too peaky for a plain gain to -16
+    wav, _ = soundfile.read(tmp_path / "out" / "theme.wav", dtype="float32")
+    assert integrated_lufs(wav, SR) == pytest.approx(-16.0, abs=0.5)
+    assert true_peak_dbtp(wav, loop=True) <= -1.0

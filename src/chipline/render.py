@@ -209,15 +209,14 @@ def _check_song(path: Path, song: Song, config: RenderConfig) -> None:
 
 def _arrange(song: Song, config: RenderConfig) -> ChipScore:
     from chipline.arrange import ArrangeConfig, arrange
+    from chipline.arrange.arranger import NTSC_FRAME_HZ, PAL_FRAME_HZ
 
-    return arrange(
-        song,
-        ArrangeConfig(
-            chip=config.chip,
-            arpeggio=config.arpeggio,
-            preset=Path(config.preset) if config.preset else None,
-        ),
+    frame_hz = PAL_FRAME_HZ if config.region == "pal" else NTSC_FRAME_HZ
+    preset = Path(config.preset) if config.preset else None
+    arrange_config = ArrangeConfig(
+        chip=config.chip, arpeggio=config.arpeggio, preset=preset, frame_hz=frame_hz
     )
+    return arrange(song, arrange_config)
 
 
 def _write_arranged(score: ChipScore, path: Path) -> None:
@@ -274,10 +273,7 @@ def _deliver(
         looped, sr, config.target_lufs, config.true_peak_dbtp, loop=config.loop
     )
     if report.peak_limited:
-        logger.warning(
-            "%s: the true-peak ceiling holds the track at %.1f LUFS (target %.1f)",
-            source, report.integrated_lufs, report.target_lufs,
-        )  # fmt: skip
+        logger.info("%s: the true-peak limiter took the peaks down to reach the target", source)
     gain = np.float32(10 ** (report.gain_db / 20))
     loop_or_none = points if points.length_samples else None
     jobs: list[tuple[str, Path, Any]] = []
