@@ -99,7 +99,8 @@ def test_doctor_reports_missing_actions_voice_tracks_and_plugins(runner, tmp_pat
     assert "MISSING plug-in on 'Pulse 2': JS chip/pulse voice.jsfx" in out
 
 
-def test_doctor_all_in_place(runner, tmp_path):
+def test_doctor_all_in_place(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":0")  # the display check is tested on its own below
     exe = _fake_install(tmp_path)
     install_actions(exe.parent)
     (exe.parent / "reaper-vstplugins64.ini").write_text("[vstcache]\nnesvst.dll=1,2,NES VST\n")
@@ -121,3 +122,18 @@ def test_doctor_without_reaper_says_how_to_point_at_it(runner, tmp_path):
     assert (
         "ok   voice 'Pulse 1' on track 'Pulse 1'" in result.output
     )  # the template is still checked
+
+
+def test_doctor_display_check(tmp_path):
+    from chipline.bridge.doctor import display_checks
+
+    assert display_checks({"DISPLAY": ":0"}, "linux") == []
+    assert display_checks({}, "darwin") == []
+    (missing,) = display_checks({"PATH": str(tmp_path)}, "linux")
+    assert missing.ok is False
+    assert "apt-get install xvfb" in missing.fix
+    xvfb = tmp_path / "xvfb-run"
+    xvfb.write_text("#!/bin/sh\n")
+    xvfb.chmod(0o755)
+    (found,) = display_checks({"PATH": str(tmp_path)}, "linux")
+    assert found.ok is True

@@ -241,3 +241,15 @@ def test_reaper_render_command_reports_each_failure(runner, tmp_path, standin, m
     result = runner.invoke(cli, ["reaper", "render", str(midi), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
     assert "exited with code 3" in result.output
+
+
+def test_one_reaper_render_at_a_time(tmp_path, standin, monkeypatch):
+    from chipline.bridge.reaper_lock import reaper_lock
+
+    lock = tmp_path / "reaper.lock"
+    backend = _backend("render", monkeypatch, timeout_sec=0.3, lock_file=lock)
+    with reaper_lock(lock, 1), pytest.raises(BridgeTimeout, match="one REAPER at a time"):
+        backend.render(_request(tmp_path))  # another render holds the lock
+    assert not standin.exists()  # REAPER was never started
+    free_again = _backend("render", monkeypatch, lock_file=lock)
+    assert free_again.render(_request(tmp_path)).shape == (48_000 * 3, 2)

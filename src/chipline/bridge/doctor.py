@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +77,7 @@ def check_reaper(reaper_path: Path | None) -> tuple[list[Check], ReaperInstall |
             "" if install.version else "no whatsnew.txt beside REAPER to read it from",
         ),
     ]
+    checks += display_checks(os.environ, sys.platform)
     if install.resource_dir is None:
         checks.append(Check(False, "REAPER resource folder", "start REAPER once to create it"))
     else:
@@ -80,6 +85,20 @@ def check_reaper(reaper_path: Path | None) -> tuple[list[Check], ReaperInstall |
         for title, ok in installed_actions(install.resource_dir).items():
             checks.append(Check(ok, f"action '{title}'", "run `chipline reaper install-actions`"))
     return checks, install
+
+
+def display_checks(env: Mapping[str, str], platform: str) -> list[Check]:
+    """REAPER opens a window even to render: on Linux without a display it needs xvfb-run."""
+    if not platform.startswith("linux") or env.get("DISPLAY"):
+        return []
+    xvfb = shutil.which("xvfb-run", path=env.get("PATH"))
+    return [
+        Check(
+            xvfb is not None,
+            f"no display ($DISPLAY unset): renders run under {xvfb or 'xvfb-run'}",
+            "install xvfb (apt-get install xvfb), or run chipline in a desktop session",
+        )
+    ]
 
 
 def check_template(

@@ -25,6 +25,7 @@ import soundfile as sf
 from chipline.bridge.base import RenderRequest
 from chipline.bridge.project import ProjectConfig, default_template, write_project
 from chipline.bridge.reaper_env import find_reaper
+from chipline.bridge.reaper_lock import default_lock_path, reaper_lock
 from chipline.errors import BridgeError, BridgeTimeout
 from chipline.score import Song, read_midi
 
@@ -41,6 +42,7 @@ class ReaperConfig:
 
     `cfgfile` runs REAPER with an isolated profile (`-cfgfile`), e.g. one whose preferences
     never prompt. `xvfb`: "auto" wraps REAPER in `xvfb-run` on Linux when $DISPLAY is unset.
+    Renders wait for each other (`lock_file`), at most `timeout_sec`.
     """
 
     reaper_path: Path | None = None
@@ -50,6 +52,7 @@ class ReaperConfig:
     track_names: Mapping[str, str] = field(default_factory=dict)
     cfgfile: Path | None = None
     xvfb: Literal["auto", "always", "never"] = "auto"
+    lock_file: Path | None = None  # None: chipline-reaper.lock in the system's temp folder
 
     def project_config(self, output_dir: Path, sample_rate: int) -> ProjectConfig:
         return ProjectConfig(
@@ -196,7 +199,9 @@ class ReaperBackend:
         exe = find_reaper(self.cfg.reaper_path).executable
         argv = reaper_command(exe, job, self.cfg)
         logger.info("rendering %s with REAPER: %s", request.arranged_midi, " ".join(argv))
-        code, output = run_reaper(argv, self.cfg.timeout_sec, request.work_dir)
+        lock = self.cfg.lock_file or default_lock_path()
+        with reaper_lock(lock, self.cfg.timeout_sec):  # one REAPER instance at a time
+            code, output = run_reaper(argv, self.cfg.timeout_sec, request.work_dir)
         if code != 0 and not project_cfg.output_path.is_file():
             raise BridgeError(
                 f"REAPER exited with code {code} and rendered nothing for {job}. "
