@@ -70,8 +70,10 @@ def test_build_counts_windows_rejects_and_transpositions(tmp_path):
         seq = ds.train[i]
         assert seq[0] == poly.START
         assert seq[-1] == poly.END
-        assert grammar_error(seq) is None
         assert (seq == poly.STEP_END).sum() <= 512
+    for i in range(4, len(ds.train), 9):  # each piece in its own key (-4..+4: the fifth)
+        assert grammar_error(ds.train[i]) is None
+        assert poly.pitch_range(ds.train[i])[0] in (60, 61, 62)
     files = ds.files
     assert sorted({files[p] for p in ds.train.piece}) == [
         "long.mid",

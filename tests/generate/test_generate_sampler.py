@@ -121,3 +121,26 @@ def test_output_names_follow_magenta_and_never_overwrite(tmp_path):
     paths[3].write_bytes(b"")
     again = output_paths(tmp_path, 10, now=0.0)
     assert again[0].name == paths[0].name.replace("_01.mid", "-2_01.mid")
+
+
+def test_conditioned_and_injected_primer_is_played_again_after_itself(model):
+    """Magenta's inject_start_step is the primer's length when conditioning on it."""
+    primer = from_melody("[72, -2, 74]")  # 72 at steps 0-1, 74 at step 2; three steps
+    cfg = SampleConfig(num_outputs=2, num_steps=12, condition_on_primer=True, seed=5)
+    for song in sample_songs(model, cfg, primer):
+        starts = {(n.start_tick // 55, n.pitch) for n in song.notes}
+        assert {(0, 72), (2, 74), (3, 72), (5, 74)} <= starts
+
+
+def test_midi_primer_brings_its_notes_and_tempo(model, tmp_path):
+    from chipline.generate.primer import from_midi
+    from chipline.score import Note, Song, Tempo, write_midi
+
+    notes = (Note(0, 480, 60), Note(0, 480, 64), Note(480, 960, 67), Note(0, 960, 36, channel=9))
+    write_midi(Song(480, notes, tempos=(Tempo(0, 600_000),), end_tick=960), tmp_path / "p.mid")
+    primer = from_midi(tmp_path / "p.mid")
+    assert primer.notes == ((0, 4, 60), (0, 4, 64), (4, 8, 67))  # drums left out
+    assert primer.qpm == pytest.approx(100.0)
+    (song,) = sample_songs(model, SampleConfig(num_outputs=1, num_steps=16, seed=0), primer)
+    assert song.qpm == pytest.approx(100.0, abs=0.01)
+    assert {(0, 60), (0, 64), (4, 67)} <= {(n.start_tick // 55, n.pitch) for n in song.notes}
