@@ -16,6 +16,7 @@ from daemon_jobs import read_output
 from chipline.daemon import Layout
 from chipline.daemon.queue import JobQueue
 from chipline.errors import MidiFileError
+from chipline.master.names import safe_name
 from chipline.score import read_midi
 
 WRITE_CHUNK_BYTES = 256
@@ -27,10 +28,12 @@ def _sha(path: Path) -> str:
 
 
 def _renders(path: Path) -> bool:
+    """The renderer's own acceptance rule: readable, with notes, not drums only."""
     try:
-        return bool(read_midi(path).notes)
+        notes = read_midi(path).notes
     except MidiFileError:
         return False
+    return any(not n.is_drum for n in notes)
 
 
 @dataclass
@@ -43,9 +46,10 @@ class Batch:
 def pick(
     midi_dir: Path, edge_dir: Path, num_good: int, num_slow: int, num_broken: int = 1000
 ) -> tuple[Batch, dict]:
-    """`num_good` distinct good files (by content) and up to `num_broken` broken ones."""
+    """`num_good` distinct good files (by content; the smallest first, so short pieces) and up
+    to `num_broken` broken ones."""
     batch, sources, seen = Batch(), {}, set()
-    for path in sorted(midi_dir.glob("*.mid")):
+    for path in sorted(midi_dir.glob("*.mid"), key=lambda p: (p.stat().st_size, p.name)):
         if len(batch.good) == num_good:
             break
         digest = _sha(path)
@@ -133,10 +137,18 @@ def check_output(path: Path) -> str | None:
             return None if read_output(path) else f"partial output: {name}"
         if name.endswith(".json"):
             json.loads(path.read_text())
-        elif name.endswith((".wav", ".ogg", ".flac")):
+        elif name.endswith(".wav"):
+            data = path.read_bytes()
+            riff_bytes = int.from_bytes(data[4:8], "little") + 8
+            if data[:4] != b"RIFF" or riff_bytes != len(data):
+                return f"partial WAV: {name} ({len(data)} of {riff_bytes} bytes)"
+        elif name.endswith((".ogg", ".flac")):
             import soundfile
 
-            soundfile.info(path)
+            soundfile.read(path)
+        elif name.endswith(".png"):
+            if not path.read_bytes().endswith(b"IEND\xaeB`\x82"):
+                return f"partial PNG: {name}"
         elif name.endswith((".mid", ".midi")):
             read_midi(path)
     except FileNotFoundError:
@@ -146,22 +158,46 @@ def check_output(path: Path) -> str | None:
     return None
 
 
-def check_delivered(layout: Layout, batch: Batch) -> None:
-    """Every good file delivered exactly once (one output per input, matching content); every
-    broken one in failed/ with a reason; no MIDI lost; no leftovers; the queue consistent."""
-    done = sorted(p.name for p in layout.done.iterdir())
-    assert done == sorted(batch.good), set(done) ^ set(batch.good)
+def check_test_outputs(layout: Layout, batch: Batch) -> None:
+    """One complete `.out` per good input (test jobs), named after it, holding its hash."""
     outs = sorted(layout.out_dir.glob("*.out"))
     by_sha = {read_output(p): p.name for p in outs}
     assert len(outs) == len(batch.good)
     assert set(by_sha) == set(batch.good.values())
     for name, digest in batch.good.items():
-        assert by_sha[digest] == f"{Path(name).stem}.out", name
+        assert by_sha[digest] == f"{safe_name(Path(name).stem)}.out", name
+
+
+def check_rendered_outputs(layout: Layout, batch: Batch) -> None:
+    """One track record per good input (the real renderer), named after it, whose files are all
+    there with the recorded hashes, and nothing else visible but the folder's manifest."""
+    tracks = layout.out_dir / ".chipline" / "tracks"
+    records = [json.loads(p.read_text()) for p in tracks.glob("*.json")]
+    by_sha = {r["source"]["sha256"]: r for r in records}
+    assert len(records) == len(batch.good)
+    assert set(by_sha) == set(batch.good.values())
+    listed = set()
+    for name, digest in batch.good.items():
+        record = by_sha[digest]
+        assert record["name"] == safe_name(Path(name).stem), name
+        for f in record["files"]:
+            listed.add(f["path"])
+            assert _sha(layout.out_dir / f["path"]) == f["sha256"], f["path"]
+    visible = {p.name for p in layout.out_dir.iterdir() if not p.name.startswith(".")}
+    assert visible - listed <= {"manifest.json", "index.html"}
+
+
+def check_delivered(layout: Layout, batch: Batch, *, rendered: bool = False) -> None:
+    """Every good file delivered exactly once; every broken one in failed/ with a reason; no
+    MIDI lost; no leftovers; the queue consistent."""
+    done = sorted(p.name for p in layout.done.iterdir())
+    assert done == sorted(batch.good), set(done) ^ set(batch.good)
+    (check_rendered_outputs if rendered else check_test_outputs)(layout, batch)
     failed = sorted(p.name for p in layout.failed.glob("*.mid"))
     assert failed == sorted(batch.broken)
     for name in batch.broken:
         text = (layout.failed / f"{name}.error.txt").read_text()
-        assert "reason: MidiFileError" in text, text
+        assert "reason: MidiFileError" in text or "reason: RenderError" in text, text
     assert list(layout.work.iterdir()) == []
     assert [p for p in layout.inbox.iterdir() if p.is_file()] == []
     leftovers = [p for p in layout.out_dir.rglob("*") if p.is_file() and ".tmp" in p.name]

@@ -71,10 +71,13 @@ def settled(layout: Layout, expected_finished: int) -> bool:
 
 @contextmanager
 def running_daemon(
-    layout: Layout, job: Callable[[Path, Path, str], list[Path]], config: DaemonConfig = FAST
+    layout: Layout,
+    job: Callable[[Path, Path, str], list[Path]],
+    config: DaemonConfig = FAST,
+    after_delivery: Callable[[Path], object] | None = None,
 ) -> Iterator[Daemon]:
     """Run a Daemon in a thread (signals stay with the test); stop and join it on exit."""
-    daemon = Daemon(layout, config, job)
+    daemon = Daemon(layout, config, job, after_delivery=after_delivery)
     errors: list[BaseException] = []
 
     def target() -> None:
@@ -106,3 +109,22 @@ def env_with_tests_path() -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+def real_render_job() -> Callable[[Path, Path, str], list[Path]]:
+    """The daemon's default job with the real renderer, made light for tests: WAV only, a low
+    sample rate, no piano roll (the checks are about delivery, not sound)."""
+    from chipline.daemon.jobs import RenderJob
+    from chipline.render import RenderConfig
+
+    return RenderJob(RenderConfig(formats=("wav",), pianoroll=False, sample_rate=8000))
+
+
+LIGHT_RENDER_TOML = """
+[watch]
+stable_sec = 0.2
+[render]
+formats = ["wav"]
+pianoroll = false
+sample_rate = 8000
+"""

@@ -56,16 +56,16 @@ def ok_job(midi: Path, out_dir: Path, name: str) -> list[Path]:
 def validating_job(midi: Path, out_dir: Path, name: str) -> list[Path]:
     """Reads the MIDI like the renderer does: broken files fail with MidiFileError."""
     song = read_midi(midi)
-    if not song.notes:
-        raise MidiFileError(f"{midi}: no notes to render")
+    if all(n.is_drum for n in song.notes):
+        raise MidiFileError(f"{midi}: no pitched notes to render")
     return _write(out_dir, name, midi, b"n" * (len(song.notes) * 8), chunk_sec=0.0)
 
 
 def slow_validating_job(midi: Path, out_dir: Path, name: str) -> list[Path]:
     """As `validating_job`, writing its output slowly (so kills land mid-write)."""
     song = read_midi(midi)
-    if not song.notes:
-        raise MidiFileError(f"{midi}: no notes to render")
+    if all(n.is_drum for n in song.notes):
+        raise MidiFileError(f"{midi}: no pitched notes to render")
     return _write(out_dir, name, midi, b"n" * 16384, chunk_sec=0.01)
 
 

@@ -49,6 +49,7 @@ def test_a_new_version_of_a_name_gets_a_new_output_name(q: JobQueue) -> None:
     assert add(q, "song.mid", "h3").out_name == "song-3"
     assert add(q, "song.mid", "h4", overwrite=True).out_name == "song"
     assert add(q, "old.mid", "h5", taken={"old"}).out_name == "old-2"
+    assert add(q, "SONG.mid", "h6").out_name == "SONG-4"  # case-insensitive file systems
 
 
 def test_failed_content_dropped_again_is_retried_under_its_name(q: JobQueue) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from pathlib import Path
@@ -12,7 +11,7 @@ import click
 
 from chipline.config import load_toml, override
 from chipline.daemon import Daemon, DaemonConfig, Layout, serve
-from chipline.daemon.jobs import load_job, manifest_refresher, render_job
+from chipline.daemon.jobs import RenderJob, load_job, manifest_refresher
 from chipline.daemon.status import format_status, inbox_status
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -53,7 +52,7 @@ def render_options(fn: Any) -> Any:
 
 
 def _render_config(config_file: Path | None, opts: dict[str, Any]) -> Any:
-    from chipline.render import RenderConfig  # type: ignore[attr-defined,unused-ignore]
+    from chipline.render import RenderConfig
 
     base = load_toml(config_file, RenderConfig, "render") if config_file else RenderConfig()
     return override(base, **opts)
@@ -120,10 +119,7 @@ def watch(
         overwrite=render_opts.get("overwrite"),
     )
     _setup_logging(log_file)
-    if job_spec:
-        job = load_job(job_spec)
-    else:
-        job = functools.partial(render_job, config=_render_config(config_file, render_opts))
+    job = load_job(job_spec) if job_spec else RenderJob(_render_config(config_file, render_opts))
     layout = Layout(inbox.absolute(), out_dir.absolute())
     daemon = Daemon(layout, cfg, job, after_delivery=manifest_refresher())
     click.echo(f"watching {inbox} → {out_dir} with {cfg.workers()} workers (Ctrl-C stops)")

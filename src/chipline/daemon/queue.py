@@ -122,15 +122,16 @@ class JobQueue:
         work_name: str,
         sha256: str,
         *,
+        stem: str | None = None,
         skip_duplicates: bool,
         overwrite: bool,
         name_taken: Callable[[str], bool],
     ) -> Job:
         """Record a new file: `queued` with a fresh output name, or `skipped` as a duplicate.
 
-        The output name is the file's stem; when another content already used it (or
-        `name_taken(name)` says the output folder has it), `stem-2`, `stem-3`, ... unless
-        `overwrite`.
+        The output name is `stem` (default: the file's stem); when another content already used
+        it, in any letter case (or `name_taken(name)` says the output folder has it), `stem-2`,
+        `stem-3`, ... unless `overwrite`.
         """
         now = time.time()
         with self._tx() as db:
@@ -145,7 +146,8 @@ class JobQueue:
                 state, out_name, dup_id = "skipped", dup["out_name"], dup["id"]
             else:
                 state, dup_id = "queued", None
-                out_name = self._out_name(db, Path(src_name).stem, sha256, overwrite, name_taken)
+                base = stem if stem is not None else Path(src_name).stem
+                out_name = self._out_name(db, base, sha256, overwrite, name_taken)
             cur = db.execute(
                 "INSERT INTO jobs (src_name, work_name, sha256, out_name, state, created_sec,"
                 " finished_sec, duplicate_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -177,7 +179,8 @@ class JobQueue:
         for n in range(1, 100_000):
             name = stem if n == 1 else f"{stem}-{n}"
             owners = db.execute(
-                "SELECT sha256 FROM jobs WHERE out_name = ? AND state != 'skipped'", (name,)
+                "SELECT sha256 FROM jobs WHERE out_name = ? COLLATE NOCASE AND state != 'skipped'",
+                (name,),
             ).fetchall()
             if all(r["sha256"] == sha256 for r in owners) and (owners or not name_taken(name)):
                 return name

@@ -19,6 +19,7 @@ from chipline.daemon.platform import InstanceLock, install_stop_handler, restore
 from chipline.daemon.queue import JobQueue
 from chipline.daemon.watch import InboxWatcher, StabilityTracker, scan
 from chipline.daemon.worker import Job, Outcome, WorkerPool
+from chipline.master.names import safe_name
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +137,7 @@ class Daemon:
             src_name,
             work_path.name,
             sha256_of(work_path),
+            stem=safe_name(Path(src_name).stem),
             skip_duplicates=self.config.skip_duplicates,
             overwrite=self.config.overwrite,
             name_taken=lambda name: name_taken(self.layout.out_dir, name),

@@ -103,7 +103,10 @@ def worker_main(conn: Connection, job: Job) -> None:
     tail = _TailHandler()
     logging.getLogger().addHandler(tail)
     logging.getLogger().setLevel(logging.INFO)
-    conn.send("ready")  # job timeouts count from here, not from a slow spawn
+    prepare = getattr(job, "prepare", None)
+    if callable(prepare):
+        prepare()  # e.g. import the renderer now rather than inside the first job
+    conn.send("ready")  # job timeouts count from here, not from a slow start
     while True:
         try:
             request = conn.recv()
