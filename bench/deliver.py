@@ -10,6 +10,7 @@ generating and writing the same number of float samples to a WAV file. Prints th
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -51,12 +52,15 @@ def sixty_second_midi(folder: Path) -> Path:
 
 
 def best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    """Min wall-clock seconds of `repeat` calls."""
+    return min(timed(fn)[0] for _ in range(repeat))
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process, all threads) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main() -> None:
@@ -102,14 +106,16 @@ def main() -> None:
             "MP3 libsndfile (reference, not used)": libsndfile_mp3,
         }
         floor_sec = best(floor, repeat)
-        total_sec = best(deliver, repeat)
+        total_sec, total_cpu = min(timed(deliver) for _ in range(repeat))
         print(f"track: {len(master) / SR:.1f} s, {SR} Hz mono; min of {repeat} runs")
         print(f"floor (numpy generate + write {num} samples): {floor_sec:.3f} s")
         print(
             f"render_file (read, arrange, synth, loop, loudness, OGG+WAV+MP3, roll, manifest): "
             f"{total_sec:.3f} s = {TRACK_SEC / total_sec:.0f}x realtime, "
-            f"{total_sec / floor_sec:.0f}x the floor (target <= 1 s)"
+            f"{total_sec / floor_sec:.0f}x the floor (target <= 1 s); "
+            f"CPU time of that run {total_cpu:.3f} s (all threads)"
         )
+        print(f"load average: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
         for label, fn in stages.items():
             sec = best(fn, repeat)
             print(f"  {label:36s} {sec:.3f} s  ({sec / floor_sec:.1f}x floor)")
