@@ -16,8 +16,7 @@ $(BIN)/.installed: pyproject.toml
 venv: $(BIN)/.installed
 
 demo: $(BIN)/.installed
-	$(BIN)/chipline info examples/*.mid
-	$(BIN)/chipline render examples/theme.mid --out demo --overwrite
+	$(BIN)/chipline make --out demo --overwrite
 	@echo "open demo/index.html to listen; demo/manifest.json lists every file"
 
 # pytest exits 5 when a marker selects no test; that is not a failure here.

@@ -69,6 +69,7 @@ def _register() -> None:
     cli.add_lazy("import-magenta", "chipline.cli.train:import_magenta_cmd")
     cli.add_lazy("generate", "chipline.cli.generate:generate")
     cli.add_lazy("arrange", "chipline.cli.arrange:arrange")
+    cli.add_lazy("make", "chipline.cli.make:make")
 
 
 _register()

@@ -152,13 +152,16 @@ def set_comments(data: bytes, comments: list[tuple[str, str]]) -> bytes:
     pages = read_pages(data)
     headers, num_header_pages = _packets(pages, 3)
     vendor = read_comments(data)[0]
-    ident_pages = _paginate(headers[:1], pages[0].serial, 0)
+    # libvorbis draws a random stream serial; one taken from the audio makes equal input give
+    # equal bytes (a single-stream file needs no other uniqueness).
+    serial = zlib.crc32(b"".join(p.body for p in pages[num_header_pages:]))
+    ident_pages = _paginate(headers[:1], serial, 0)
     ident_pages[0] = replace(ident_pages[0], header_type=pages[0].header_type)
-    rest = _paginate([comment_packet(vendor, comments), headers[2]], pages[0].serial, 1)
+    rest = _paginate([comment_packet(vendor, comments), headers[2]], serial, 1)
     shift = len(ident_pages) + len(rest) - num_header_pages
-    audio = pages[num_header_pages:]
-    if shift:
-        audio = [replace(p, sequence=p.sequence + shift) for p in audio]
+    audio = [
+        replace(p, sequence=p.sequence + shift, serial=serial) for p in pages[num_header_pages:]
+    ]
     out = bytearray()
     for page in ident_pages + rest + audio:
         out += page.to_bytes()
