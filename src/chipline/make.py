@@ -21,11 +21,12 @@ from chipline.encoding import polyphony
 from chipline.errors import ChiplineError, ConfigError, ModelError
 from chipline.generate import SampleConfig, load_generator, sample_songs
 from chipline.generate.primer import Primer
+from chipline.keys import Key, parse_key
 from chipline.master import folder
 from chipline.model.infer import NumpyLSTM
 from chipline.render import RenderConfig, TrackResult, render_files
 from chipline.score import Note, Song, Tempo, TimeSignature, write_midi
-from chipline.tonality import Key, estimate_key, parse_key, shift_to, transpose
+from chipline.tonality import shift_to, song_key, transpose
 
 SOURCE_DIR = "source"  # the generated (unarranged) MIDI, inside the output folder
 STEPS_PER_BAR = 4 * polyphony.STEPS_PER_QUARTER  # 4/4
@@ -142,7 +143,7 @@ def _musical(song: Song, cfg: MakeConfig) -> bool:
 
 def _finish(song: Song, key: Key, groove: int, cfg: MakeConfig) -> Song:
     """Into `key`, at `cfg.qpm` in 4/4, with drums; exactly `cfg.num_bars` bars long."""
-    song = transpose(song, shift_to(estimate_key(song), key))
+    song = transpose(song, shift_to(song_key(song), key))
     end_tick = cfg.num_bars * STEPS_PER_BAR * TICKS_PER_STEP
     drums = _drums(groove, cfg.num_bars) if cfg.drums else []
     return replace(

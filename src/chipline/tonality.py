@@ -1,85 +1,31 @@
-"""Keys: parse names like "A minor" or "F#m", estimate a song's key, transpose a song to a key.
+"""Songs and keys: a song's key (Krumhansl–Schmuckler on note durations) and moving it to a key.
 
-The estimate is Krumhansl–Schmuckler's: the duration-weighted pitch-class histogram of the
-pitched notes is correlated with the Krumhansl–Kessler major and minor profiles in all 12
-rotations, and the best of the 24 wins.
+Key names and the profile correlation itself live in `chipline.keys`.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-import numpy as np
-
-from chipline.errors import ConfigError
+from chipline.keys import Key, estimate_key
 from chipline.score import Song
 
-# Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
-MAJOR_PROFILE = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
-MINOR_PROFILE = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
-PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-_LETTERS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-_KEY_RE = re.compile(r"^\s*([A-Ga-g])\s*(#|b|♯|♭)?\s*(m|min|minor|maj|major)?\s*$")
+
+def song_key(song: Song) -> Key:
+    """The key of `song`'s pitched notes, each weighted by its duration (C major if none)."""
+    pitched = [n for n in song.notes if not n.is_drum]
+    return estimate_key([n.pitch for n in pitched], [n.end_tick - n.start_tick for n in pitched])
 
 
-@dataclass(frozen=True)
-class Key:
-    """A key: tonic pitch class 0..11 (C = 0) and mode."""
-
-    tonic: int
-    minor: bool = False
-
-    @property
-    def name(self) -> str:
-        return f"{PITCH_NAMES[self.tonic]} {'minor' if self.minor else 'major'}"
-
-    def relative(self) -> Key:
-        """The relative key: same scale, the other mode (C major <-> A minor)."""
-        return Key((self.tonic + (3 if self.minor else 9)) % 12, not self.minor)
-
-
-def parse_key(text: str) -> Key:
-    """ "C", "c minor", "F#m", "Bb major", "eb min" -> Key.
-
-    Raises:
-        ConfigError: not a key name.
-    """
-    match = _KEY_RE.match(text)
-    if match is None:
-        raise ConfigError(f"--key {text!r}: not a key; use e.g. C, Am, F#m, Bb major, E minor")
-    letter, accidental, mode = match.groups()
-    tonic = _LETTERS[letter.upper()] + {"#": 1, "♯": 1, "b": -1, "♭": -1}.get(accidental or "", 0)
-    return Key(tonic % 12, (mode or "").lower() in ("m", "min", "minor"))
-
-
-def pitch_class_weights(song: Song) -> np.ndarray:
-    """float64 (12,): total duration in ticks of the pitched notes of each pitch class."""
-    weights = np.zeros(12)
-    for note in song.notes:
-        if not note.is_drum:
-            weights[note.pitch % 12] += note.end_tick - note.start_tick
-    return weights
-
-
-def estimate_key(song: Song) -> Key:
-    """The Krumhansl–Schmuckler key of `song`'s pitched notes (C major for a song without any)."""
-    weights = pitch_class_weights(song)
-    if not weights.any():
-        return Key(0)
-    best, best_r = Key(0), -np.inf
-    for minor, profile in ((False, MAJOR_PROFILE), (True, MINOR_PROFILE)):
-        for tonic in range(12):
-            r = np.corrcoef(weights, np.roll(profile, tonic))[0, 1]
-            if np.isfinite(r) and r > best_r:
-                best, best_r = Key(tonic, minor), r
-    return best
+def relative(key: Key) -> Key:
+    """The relative key: same scale, the other mode (C major <-> A minor)."""
+    return Key((key.tonic + (3 if key.minor else 9)) % 12, not key.minor)
 
 
 def shift_to(estimated: Key, target: Key) -> int:
     """Semitones (-6..5) that move `estimated` onto `target`; across modes, via the relative key
     (music in C major asked for in A minor keeps its notes: A minor is C major's scale)."""
-    source = estimated if estimated.minor == target.minor else estimated.relative()
+    source = estimated if estimated.minor == target.minor else relative(estimated)
     return (target.tonic - source.tonic + 6) % 12 - 6
 
 

@@ -1,12 +1,12 @@
-"""Key names, the Krumhansl–Schmuckler estimate and transposition to a key."""
+"""A song's key (duration-weighted Krumhansl–Schmuckler), relative keys, transposition."""
 
 from __future__ import annotations
 
 import pytest
 
-from chipline.errors import ConfigError
+from chipline.keys import Key
 from chipline.score import Note, Song
-from chipline.tonality import Key, estimate_key, parse_key, shift_to, transpose
+from chipline.tonality import relative, shift_to, song_key, transpose
 
 MAJOR_STEPS = (0, 2, 4, 5, 7, 9, 11, 12)
 MINOR_STEPS = (0, 2, 3, 5, 7, 8, 10, 12)
@@ -22,25 +22,16 @@ def _scale_song(tonic: int, steps, tonic_weight: int = 4) -> Song:
     return Song(ticks_per_beat=480, notes=tuple(notes), end_tick=tick)
 
 
-@pytest.mark.parametrize(
-    ("text", "key"),
-    [("C", Key(0)), ("Am", Key(9, True)), ("F# minor", Key(6, True)), ("bb", Key(10)),
-     ("Eb major", Key(3)), ("e min", Key(4, True)), ("B", Key(11))],
-)  # fmt: skip
-def test_parse_key(text, key):
-    assert parse_key(text) == key
-
-
-@pytest.mark.parametrize("text", ["H", "C##", "", "Cm7"])
-def test_parse_key_refuses_other_text(text):
-    with pytest.raises(ConfigError, match="not a key"):
-        parse_key(text)
-
-
 @pytest.mark.parametrize("tonic", [60, 62, 66, 69])
 def test_estimate_scales(tonic):
-    assert estimate_key(_scale_song(tonic, MAJOR_STEPS)) == Key(tonic % 12)
-    assert estimate_key(_scale_song(tonic, MINOR_STEPS)) == Key(tonic % 12, True)
+    assert song_key(_scale_song(tonic, MAJOR_STEPS)) == Key(tonic % 12)
+    assert song_key(_scale_song(tonic, MINOR_STEPS)) == Key(tonic % 12, True)
+
+
+def test_relative_keys():
+    assert relative(Key(0)) == Key(9, True)
+    assert relative(Key(9, True)) == Key(0)
+    assert relative(Key(4, True)) == Key(7)
 
 
 def test_shift_moves_onto_the_key_or_its_relative():
@@ -57,4 +48,4 @@ def test_transpose_keeps_drums_and_range():
     assert pitched == [99]  # 111 would leave the range: an octave down
     assert [n.pitch for n in moved.notes if n.is_drum] == [36]
     assert song.notes[0].pitch == 100  # the input is unchanged
-    assert estimate_key(transpose(_scale_song(60, MAJOR_STEPS), 7)) == Key(7)
+    assert song_key(transpose(_scale_song(60, MAJOR_STEPS), 7)) == Key(7)
