@@ -140,3 +140,18 @@ def test_server_that_never_starts_makes_reapy_recurse(tmp_path):
             _backend(port, import_timeout_sec=120).render(_request(tmp_path))
         assert len(log.read_text().splitlines()) > 100  # the activate/ask loop of reapy #130
     assert info.value.transient
+
+
+def test_reaper_render_command_through_reapy(runner, tmp_path):
+    from chipline.cli import cli
+
+    midi = write_midi(nes_song(), tmp_path / "boss.mid")
+    with standin_reaper(tmp_path) as (port, log):
+        config = tmp_path / "c.toml"
+        config.write_text(f'[render]\nformats = ["wav"]\n[reapy]\nweb_port = {port}\n')
+        args = ["reaper", "render", str(midi), "--out", str(tmp_path / "game"), "--backend",
+                "reapy", "--config", str(config)]  # fmt: skip
+        result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "through reapy" in result.output
+    assert "Main_openProject" in _names(_requests(log))

@@ -177,9 +177,9 @@ def render_command(files: tuple[Path, ...], out_dir: Path, template: Path | None
     One line per file; a failed file prints `Error: ...` and the others still render.
     """
     from chipline.bridge.base import Backend
-    from chipline.bridge.live import LiveBackend
+    from chipline.bridge.live import LiveBackend, LiveConfig
     from chipline.bridge.reaper import ReaperBackend, ReaperConfig
-    from chipline.bridge.reapy_backend import ReapyBackend
+    from chipline.bridge.reapy_backend import ReapyBackend, ReapyConfig
     from chipline.config import load_toml, override
     from chipline.master.names import unique_names
     from chipline.render import RenderConfig, render_file
@@ -195,9 +195,11 @@ def render_command(files: tuple[Path, ...], out_dir: Path, template: Path | None
     )
     chosen: Backend
     if backend == "reaper-live":
-        chosen = LiveBackend(None, reaper_cfg)
+        live = load_toml(config_file, LiveConfig, "reaper_live") if config_file else None
+        chosen = LiveBackend(live, reaper_cfg)
     elif backend == "reapy":
-        chosen = ReapyBackend(None, reaper_cfg)
+        reapy = load_toml(config_file, ReapyConfig, "reapy") if config_file else None
+        chosen = ReapyBackend(reapy, reaper_cfg)
     else:
         chosen = ReaperBackend(reaper_cfg)
     render_cfg = override(render_cfg, backend=backend)
