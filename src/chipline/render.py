@@ -25,7 +25,7 @@ from chipline.bridge import get_backend
 from chipline.bridge.base import Backend, RenderRequest
 from chipline.chip import ChipScore
 from chipline.errors import ChiplineError, ConfigError, RenderError
-from chipline.master import folder, loop, manifest, pianoroll, writers
+from chipline.master import folder, loop, manifest, mp3, pianoroll, writers
 from chipline.master.files import Staging, sha256_file, write_error
 from chipline.master.loudness import (
     TRUE_PEAK_CEILING_DBTP,
@@ -42,6 +42,10 @@ FORMATS = ("ogg", "wav", "mp3")
 # Back ends that render from `RenderRequest.score` alone: the arranged MIDI (pure-Python
 # writing, a large part of the time) is then written while they render.
 SCORE_ONLY_BACKENDS = frozenset({"chip"})
+MP3_NOTE = (
+    "exact length in decoders that read the LAME/Info tag (ffmpeg, mpg123); others play "
+    f"{mp3.ENCODER_DELAY + 529} extra samples first: loop the OGG or WAV instead"
+)
 
 
 @dataclass(frozen=True)
@@ -305,6 +309,7 @@ def _deliver(
             record["bitrate_kbps"] = round(
                 8 * record["size_bytes"] / max(len(master) / sr, 1e-9) / 1000, 1
             )
+            record["note"] = MP3_NOTE
     entry = _record(
         source, name, config, score, master, points, report, render_hash, files, backend
     )
