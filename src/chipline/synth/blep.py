@@ -10,7 +10,7 @@ The table holds `num_phases` fractional positions; τ uses the nearest.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, partial
 
@@ -61,45 +61,80 @@ def step_table(kernel: Kernel) -> npt.NDArray[np.float64]:
 Steps = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
 Impulses = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
 CHUNK_STEPS = 4096  # steps per scatter; keeps the working set of a chunk in cache
+BLOCK_SAMPLES = 1 << 16  # output is produced in blocks of this many samples
+MAX_TAPS = 64
 
 
-def increments(
+@dataclass(frozen=True)
+class _Source:
+    """Events to scatter: each adds `rows(chunk)` (shape (n, taps)) at buffer index `start`."""
+
+    start: npt.NDArray[np.int64]  # ascending
+    rows: Callable[[slice], npt.NDArray[np.float64]]
+
+
+def increment_blocks(
     steps: list[Steps],
     num_samples: int,
     kernel: Kernel = CLEAN,
     box: list[Steps] | None = None,
     impulses: list[Impulses] | None = None,
-) -> npt.NDArray[np.float64]:
-    """The first difference of the output: float64, shape (num_samples + 4 W + 4,).
+    block_samples: int = BLOCK_SAMPLES,
+) -> Iterator[npt.NDArray[np.float64]]:
+    """The first difference of the output, in consecutive float64 blocks.
 
-    Sample n of the output is `np.cumsum(incr)[n + W]` (W = `kernel.half_width`). Each entry of
-    `steps` is (times, heights): float64 step times in samples (sample n is at time n),
-    ascending, each ≥ −1, placed as band-limited steps. `box` steps are area-sampled instead:
-    sample n gets the part of a step that falls in [n − ½, n + ½). `impulses` (sample indices,
-    ascending; values) add a value to one sample each. Anything after the end is ignored.
+    Their concatenation `incr` has num_samples + 4 W + 4 entries, and sample n of the output is
+    `np.cumsum(incr)[n + W]` (W = `kernel.half_width`). Each entry of `steps` is (times,
+    heights): float64 step times in samples (sample n is at time n), ascending, each ≥ −1,
+    placed as band-limited steps. `box` steps are area-sampled instead: sample n gets the part
+    of a step that falls in [n − ½, n + ½). `impulses` (sample indices, ascending; values) add a
+    value to one sample each. Anything after the end is ignored. Working in blocks keeps the
+    memory small and the passes in cache.
     """
+    size = num_samples + 4 * kernel.half_width + 4
+    sources = _sources(steps, num_samples, kernel, box or [], impulses or [])
+    carry = np.zeros(MAX_TAPS)
+    for lo in range(0, size, block_samples):
+        hi = min(lo + block_samples, size)
+        buf = np.zeros(hi - lo + MAX_TAPS)
+        buf[:MAX_TAPS] += carry
+        for source in sources:
+            a, b = np.searchsorted(source.start, [lo, hi])
+            _scatter(buf, source.start - lo, source.rows, int(a), int(b))
+        carry = buf[hi - lo :]
+        yield buf[: hi - lo]
+
+
+def _sources(
+    steps: list[Steps],
+    num_samples: int,
+    kernel: Kernel,
+    box: list[Steps],
+    impulses: list[Impulses],
+) -> list[_Source]:
     w = kernel.half_width
-    incr = np.zeros(num_samples + 4 * w + 4)
     table = step_table(kernel)
+    sources = []
     for tau, delta in steps:
         keep = tau < num_samples + w
         tau, delta = tau[keep], delta[keep]
         whole = np.floor(tau)
         row = np.rint((tau - whole) * kernel.num_phases).astype(np.int64)
         # The first tap is at sample ⌊τ⌋ − W + 1, i.e. index ⌊τ⌋ + 1 of a buffer padded by W.
-        _scatter(incr, whole.astype(np.int64) + 1, partial(_kernel_rows, table, row, delta))
-    for tau, delta in box or []:
+        rows = partial(_kernel_rows, table, row, delta)
+        sources.append(_Source(whole.astype(np.int64) + 1, rows))
+    for tau, delta in box:
         keep = tau < num_samples
         tau, delta = tau[keep], delta[keep]
         whole = np.floor(tau + 0.5)
         part = whole + 0.5 - tau  # share of sample ⌊τ + ½⌋ after the step
-        rows = np.stack([delta * part, delta * (1.0 - part)], axis=1)
-        _scatter(incr, whole.astype(np.int64) + w, rows.__getitem__)
-    for index, value in impulses or []:
+        both = np.stack([delta * part, delta * (1.0 - part)], axis=1)
+        sources.append(_Source(whole.astype(np.int64) + w, both.__getitem__))
+    for index, value in impulses:
         keep = index < num_samples
-        rows = np.stack([value[keep], -value[keep]], axis=1)
-        _scatter(incr, index[keep] + w, rows.__getitem__)
-    return incr
+        both = np.stack([value[keep], -value[keep]], axis=1)
+        sources.append(_Source(index[keep] + w, both.__getitem__))
+    return sources
 
 
 def synthesize(
@@ -109,8 +144,8 @@ def synthesize(
     box: list[Steps] | None = None,
     impulses: list[Impulses] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """The output itself, from level 0: float64, shape (num_samples,) (see `increments`)."""
-    incr = increments(steps, num_samples, kernel, box, impulses)
+    """The output itself, from level 0: float64, shape (num_samples,) (see `increment_blocks`)."""
+    incr = np.concatenate(list(increment_blocks(steps, num_samples, kernel, box, impulses)))
     w = kernel.half_width
     return np.cumsum(incr)[w : w + num_samples]
 
@@ -125,18 +160,20 @@ def _kernel_rows(
 
 
 def _scatter(
-    incr: npt.NDArray[np.float64],
+    buf: npt.NDArray[np.float64],
     start: npt.NDArray[np.int64],
     rows: Callable[[slice], npt.NDArray[np.float64]],
+    first_event: int,
+    stop_event: int,
 ) -> None:
-    """Add `rows(chunk)` (shape (len(chunk), taps)) at `incr[start:start + taps]` per step.
+    """Add `rows(chunk)` at `buf[start[i]:start[i] + taps]` for events first_event..stop_event.
 
-    `start` is ascending, so each chunk touches a short span of `incr`.
+    `start` is ascending, so each chunk of events touches a short span of `buf`.
     """
-    for a in range(0, len(start), CHUNK_STEPS):
-        chunk = slice(a, a + CHUNK_STEPS)
+    for a in range(first_event, stop_event, CHUNK_STEPS):
+        chunk = slice(a, min(a + CHUNK_STEPS, stop_event))
         weights = rows(chunk)
         first = start[chunk]
         lo, hi = int(first[0]), int(first[-1]) + weights.shape[1]
         idx = (first - lo)[:, None] + np.arange(weights.shape[1])
-        incr[lo:hi] += np.bincount(idx.ravel(), weights.ravel(), minlength=hi - lo)
+        buf[lo:hi] += np.bincount(idx.ravel(), weights.ravel(), minlength=hi - lo)

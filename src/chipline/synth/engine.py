@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,10 +58,10 @@ class _Context:
         num_frames = len(self.frame_start) - 1
         return voice_frames(self.score, voice, num_frames, self.config.region)
 
-    def increments(self, parts: _Parts) -> FloatArray:
-        """First differences of the output (see `blep.increments`)."""
+    def increment_blocks(self, parts: _Parts) -> Iterator[FloatArray]:
+        """First differences of the output, in blocks (see `blep.increment_blocks`)."""
         cps = self.cycles_per_sample
-        return blep.increments(
+        return blep.increment_blocks(
             [(c / cps, d) for c, d in parts.steps],
             self.num_samples,
             box=[(c / cps, d) for c, d in parts.box],
@@ -69,19 +70,19 @@ class _Context:
 
     def unfiltered(self, parts: _Parts) -> FloatArray:
         w = blep.CLEAN.half_width
-        return np.cumsum(self.increments(parts))[w : w + self.num_samples]
+        incr = np.concatenate([np.zeros(0), *self.increment_blocks(parts)])
+        return np.cumsum(incr)[w : w + self.num_samples]
 
     def filtered(self, parts: _Parts) -> npt.NDArray[np.float32]:
         """Output filter, then float32 clipped to [-1, 1]."""
         cfg = self.config
-        y = filters.apply_to_increments(
-            self.increments(parts),
+        return filters.filter_increments(
+            self.increment_blocks(parts),
             blep.CLEAN.half_width,
             self.num_samples,
             cfg.filter,
             cfg.sample_rate,
         )
-        return np.clip(y, -1.0, 1.0, out=y).astype(np.float32)
 
     def add_noise(self, frames: VoiceFrames, parts: _Parts) -> None:
         out = noise.noise_output(

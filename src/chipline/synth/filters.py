@@ -8,6 +8,7 @@ Each stage is the bilinear transform of the analog one-pole with the cutoff pre-
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 import numpy as np
@@ -54,19 +55,33 @@ def apply(
     return y
 
 
-def apply_to_increments(
-    incr: npt.NDArray[np.float64], offset: int, num_samples: int, name: FilterName, sample_rate: int
-) -> npt.NDArray[np.float64]:
-    """Integrate first differences `incr` and filter, in one pass less than cumsum + `apply`.
+def filter_increments(
+    blocks: Iterable[npt.NDArray[np.float64]],
+    offset: int,
+    num_samples: int,
+    name: FilterName,
+    sample_rate: int,
+) -> npt.NDArray[np.float32]:
+    """Integrate first differences (given in blocks) and filter, block by block.
 
     Every profile starts with a high-pass (1 − z⁻¹)·b0 / (1 + a1 z⁻¹); after an integrator
-    1 / (1 − z⁻¹) the pair is the one-pole b0 / (1 + a1 z⁻¹). Returns float64, shape
-    (num_samples,): samples `offset` … `offset + num_samples − 1` of the filtered integral.
+    1 / (1 − z⁻¹) the pair is the one-pole b0 / (1 + a1 z⁻¹), so integration costs nothing.
+    Returns float32, shape (num_samples,), clipped to [-1, 1]: samples `offset` …
+    `offset + num_samples − 1` of the filtered integral.
     """
     sections = profile_sos(name, sample_rate)
-    first = sections[0]
-    assert first[1] == -first[0], "the first stage of every profile is a high-pass"
-    y = signal.lfilter(first[:1], first[3:5], incr)
-    for section in sections[1:]:
-        y = signal.lfilter(section[:2], section[3:5], y)
-    return y[offset : offset + num_samples]
+    assert sections[0][1] == -sections[0][0], "the first stage of every profile is a high-pass"
+    coefs = [(sections[0][:1], sections[0][3:5])]
+    coefs += [(sec[:2], sec[3:5]) for sec in sections[1:]]
+    states = [np.zeros(1) for _ in coefs]
+    out = np.empty(num_samples, dtype=np.float32)
+    pos = -offset  # output index of the block's first entry
+    for block in blocks:
+        y = block
+        for k, (b, a) in enumerate(coefs):
+            y, states[k] = signal.lfilter(b, a, y, zi=states[k])
+        lo, hi = max(pos, 0), min(pos + len(y), num_samples)
+        if hi > lo:
+            np.clip(y[lo - pos : hi - pos], -1.0, 1.0, out=out[lo:hi], casting="same_kind")
+        pos += len(y)
+    return out

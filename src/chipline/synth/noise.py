@@ -62,7 +62,7 @@ def _gate_table(max_steps: int) -> _GateTable:
 
 @dataclass(frozen=True)
 class NoiseOutput:
-    """The noise voice for `blep.increments`: fast-LFSR frames as per-sample values
+    """The noise voice for `blep.increment_blocks`: fast-LFSR frames as per-sample values
     (`sample_index` ascending, `sample_value`), slow ones as box steps (`cycle`, `delta`)."""
 
     sample_index: IntArray
