@@ -60,29 +60,30 @@ def allocate(notes: Sequence[Note], roles: Roles) -> list[Segment]:
     state = _State()
     active: set[int] = set()
     out: list[Segment] = []
-    open_by_voice: dict[str, Segment] = {}
+    # voice -> [start_tick, end_tick, sources, pitches]: the segment still growing on that voice
+    growing: dict[str, list] = {}
     for t, t_next in zip(bounds, bounds[1:], strict=False):
         active.difference_update(ends.get(t, ()))
         new = starts.get(t, [])
         active.update(new)
         if not active:
             continue
-        slice_segments = _assign(notes, active, new, state, roles)
-        for voice, (sources, pitches) in slice_segments.items():
-            velocity = max(notes[i].velocity for i in sources)
-            seg = Segment(voice, t, t_next, sources, pitches, velocity)
-            prev = open_by_voice.get(voice)
-            if prev and prev.end_tick == t and (prev.sources, prev.pitches) == (sources, pitches):
-                open_by_voice[voice] = Segment(
-                    voice, prev.start_tick, t_next, sources, pitches, prev.velocity
-                )
+        for voice, (sources, pitches) in _assign(notes, active, new, state, roles).items():
+            prev = growing.get(voice)
+            if prev and prev[1] == t and prev[2] == sources and prev[3] == pitches:
+                prev[1] = t_next
                 continue
             if prev:
-                out.append(prev)
-            open_by_voice[voice] = seg
-    out.extend(open_by_voice.values())
+                out.append(_segment(notes, voice, prev))
+            growing[voice] = [t, t_next, sources, pitches]
+    out.extend(_segment(notes, voice, g) for voice, g in growing.items())
     out.sort(key=lambda s: (s.start_tick, s.voice))
     return out
+
+
+def _segment(notes: Sequence[Note], voice: str, g: list) -> Segment:
+    velocity = max(notes[i].velocity for i in g[2])
+    return Segment(voice, g[0], g[1], g[2], g[3], velocity)
 
 
 def _assign(

@@ -97,7 +97,7 @@ def arrange(song: Song, config: ArrangeConfig = ArrangeConfig()) -> ChipScore:
     tempo_map = TempoMap.of(song.tempos, song.ticks_per_beat)
 
     def frames_to_tick(tick: int, num_frames: float) -> int:
-        return int(tempo_map.to_tick(tempo_map.to_sec(tick) + num_frames / config.frame_hz))
+        return tempo_map.tick_at(tempo_map.sec_at(tick) + num_frames / config.frame_hz)
 
     notes = separate_repeats(notes, "Triangle", config.triangle_gap_frames, frames_to_tick)
     notes += drum_notes(drums, end_tick, frames_to_tick, volume_scale=preset.noise.volume)
@@ -190,7 +190,9 @@ def merge_close_events(notes: Sequence[Note], within_ticks: int) -> list[Note]:
         start, end = snapped[n.start_tick], snapped[n.end_tick]
         if end <= start:
             end = start + (n.end_tick - n.start_tick)
-        out.append(replace(n, start_tick=start, end_tick=end))
+        if (start, end) != (n.start_tick, n.end_tick):
+            n = Note(start, end, n.pitch, n.velocity, n.channel, n.program, n.track)
+        out.append(n)
     return out
 
 
@@ -220,19 +222,31 @@ class TempoMap:
     start_ticks: npt.NDArray[np.float64]
     start_secs: npt.NDArray[np.float64]
     sec_per_tick: npt.NDArray[np.float64]
+    tick_list: tuple[float, ...]  # start_ticks and start_secs as tuples, for scalar look-ups
+    sec_list: tuple[float, ...]
 
     @classmethod
     def of(cls, tempos: Sequence[Tempo], ticks_per_beat: int) -> TempoMap:
         starts = np.array([t.tick for t in tempos], dtype=np.float64)
         sec_per_tick = np.array([t.us_per_beat for t in tempos]) / (1e6 * ticks_per_beat)
         secs = np.concatenate([[0.0], np.cumsum(np.diff(starts) * sec_per_tick[:-1])])
-        return cls(starts, secs, sec_per_tick)
+        return cls(starts, secs, sec_per_tick, tuple(starts.tolist()), tuple(secs.tolist()))
 
     def to_sec(self, ticks: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Seconds (float64, the shape of `ticks`) at `ticks`."""
         ticks = np.asarray(ticks, dtype=np.float64)
         i = np.clip(np.searchsorted(self.start_ticks, ticks, side="right") - 1, 0, None)
         return self.start_secs[i] + (ticks - self.start_ticks[i]) * self.sec_per_tick[i]
+
+    def sec_at(self, tick: int) -> float:
+        """Seconds at one tick (a scalar `to_sec`)."""
+        i = max(bisect.bisect_right(self.tick_list, tick) - 1, 0)
+        return float(self.start_secs[i] + (tick - self.start_ticks[i]) * self.sec_per_tick[i])
+
+    def tick_at(self, sec: float) -> int:
+        """The nearest tick at `sec` seconds (a scalar `to_tick`)."""
+        i = max(bisect.bisect_right(self.sec_list, sec) - 1, 0)
+        return round(float(self.start_ticks[i] + (sec - self.start_secs[i]) / self.sec_per_tick[i]))
 
     def to_tick(self, secs: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Nearest ticks (int64, the shape of `secs`) at `secs` seconds."""
