@@ -253,3 +253,21 @@ def test_one_reaper_render_at_a_time(tmp_path, standin, monkeypatch):
     assert not standin.exists()  # REAPER was never started
     free_again = _backend("render", monkeypatch, lock_file=lock)
     assert free_again.render(_request(tmp_path)).shape == (48_000 * 3, 2)
+
+
+def test_relative_work_dir_gives_reaper_absolute_paths(tmp_path, standin, monkeypatch):
+    request = _request(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    relative = RenderRequest(request.score, Path("work/arranged.mid"), Path("work"), 48_000, 100)
+    _backend("render", monkeypatch).render(relative)
+    (call,) = [json.loads(line) for line in standin.read_text().splitlines()]
+    assert call["argv"][-1] == str(tmp_path / "work" / "job.rpp")
+
+
+def test_reaper_that_cannot_start(tmp_path, monkeypatch):
+    exe = tmp_path / "reaper"
+    exe.write_text("not a program")
+    exe.chmod(0o755)
+    backend = ReaperBackend(ReaperConfig(reaper_path=exe, xvfb="never"))
+    with pytest.raises(BridgeError, match="cannot start REAPER"):
+        backend.render(_request(tmp_path))

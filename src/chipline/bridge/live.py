@@ -73,8 +73,9 @@ class LiveBackend:
     def render(self, request: RenderRequest) -> npt.NDArray[np.float32]:
         """Render `request` in the running REAPER: float32, (num_samples, 2), in [-1, 1]."""
         song = read_midi(request.arranged_midi)
-        project_cfg = self.reaper.project_config(request.work_dir / "reaper", request.sample_rate)
-        job = ReaperBackend(self.reaper).write_job(song, project_cfg, request.work_dir / "job.rpp")
+        work = request.work_dir.resolve()  # REAPER reads these paths from its own folder
+        project_cfg = self.reaper.project_config(work / "reaper", request.sample_rate)
+        job = ReaperBackend(self.reaper).write_job(song, project_cfg, work / "job.rpp")
         queue = self.queue_dir()
         self.ensure_running(queue)
         message = run_job(queue, job, project_cfg.output_path, self.cfg)

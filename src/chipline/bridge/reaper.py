@@ -97,14 +97,17 @@ def run_reaper(argv: list[str], timeout_sec: float, cwd: Path) -> tuple[int, str
     Raises:
         BridgeTimeout: it ran past `timeout_sec`; it and its children are killed.
     """
-    proc = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, so a timeout kills xvfb-run's children
-    )
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a timeout kills xvfb-run's children
+        )
+    except OSError as e:
+        raise BridgeError(f"cannot start REAPER ({argv[0]}): {e.strerror or e}") from e
     try:
         out, _ = proc.communicate(timeout=timeout_sec)
     except subprocess.TimeoutExpired:
@@ -194,14 +197,15 @@ class ReaperBackend:
     def render(self, request: RenderRequest) -> npt.NDArray[np.float32]:
         """Render `request` through REAPER: float32, (num_samples, 2), in [-1, 1]."""
         song = read_midi(request.arranged_midi)
-        project_cfg = self.cfg.project_config(request.work_dir / "reaper", request.sample_rate)
-        job = self.write_job(song, project_cfg, request.work_dir / "job.rpp")
+        work = request.work_dir.resolve()  # REAPER reads these paths from its own folder
+        project_cfg = self.cfg.project_config(work / "reaper", request.sample_rate)
+        job = self.write_job(song, project_cfg, work / "job.rpp")
         exe = find_reaper(self.cfg.reaper_path).executable
         argv = reaper_command(exe, job, self.cfg)
         logger.info("rendering %s with REAPER: %s", request.arranged_midi, " ".join(argv))
         lock = self.cfg.lock_file or default_lock_path()
         with reaper_lock(lock, self.cfg.timeout_sec):  # one REAPER instance at a time
-            code, output = run_reaper(argv, self.cfg.timeout_sec, request.work_dir)
+            code, output = run_reaper(argv, self.cfg.timeout_sec, work)
         if code != 0 and not project_cfg.output_path.is_file():
             raise BridgeError(
                 f"REAPER exited with code {code} and rendered nothing for {job}. "

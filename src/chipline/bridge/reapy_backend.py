@@ -69,9 +69,10 @@ class ReapyBackend:
     def render(self, request: RenderRequest) -> npt.NDArray[np.float32]:
         """Render `request` in the running REAPER: float32, (num_samples, 2), in [-1, 1]."""
         song = read_midi(request.arranged_midi)
-        project_cfg = self.reaper.project_config(request.work_dir / "reaper", request.sample_rate)
-        job = ReaperBackend(self.reaper).write_job(song, project_cfg, request.work_dir / "job.rpp")
-        empty = request.work_dir / "empty.rpp"
+        work = request.work_dir.resolve()  # REAPER reads these paths from its own folder
+        project_cfg = self.reaper.project_config(work / "reaper", request.sample_rate)
+        job = ReaperBackend(self.reaper).write_job(song, project_cfg, work / "job.rpp")
+        empty = work / "empty.rpp"
         empty.write_text(EMPTY_PROJECT, encoding="utf-8")
         spec = {
             "host": self.cfg.host,
