@@ -104,3 +104,18 @@ def test_bad_settings_raise(tmp_path, dataset):
         TrainConfig(model=dataclasses.replace(PRESETS["tiny"], dropout=1.0))
     with pytest.raises(ConfigError, match="CUDA"):
         train(dataclasses.replace(TINY, precision="fp16"), dataset, tmp_path / "run")
+
+
+def test_progress_can_stop_training_with_a_checkpoint(tmp_path, dataset):
+    seen = []
+
+    def stop_at_first_eval(row):
+        seen.append(row)
+        return row["split"] == "eval"
+
+    last = train(dataclasses.replace(TINY, checkpoint_every=100), dataset, tmp_path / "run",
+                 progress=stop_at_first_eval)  # fmt: skip
+    assert last.name == "step-00000006"
+    assert seen[-1]["split"] == "eval"
+    assert seen[-1]["train_sec"] <= seen[-1]["wall_sec"]
+    assert all(r["events"] > 0 for r in seen if r["split"] == "train")

@@ -73,14 +73,15 @@ class TrainConfig:
 
 # Fields that define the run; changing them on resume would not continue the same training.
 IDENTITY_FIELDS = ("model", "batch_size", "learning_rate", "clip_norm", "window", "seed")
-Progress = Callable[[dict[str, Any]], None]
+Progress = Callable[[dict[str, Any]], bool | None]  # returns True to stop training early
 
 
 def train(cfg: TrainConfig, dataset: Path, run_dir: Path, progress: Progress | None = None) -> Path:
     """Train (or resume) in `run_dir` until `cfg.num_training_steps`; returns the last checkpoint.
 
     Ctrl-C (SIGINT) or SIGTERM stop after the current step with a checkpoint to resume from.
-    `progress` is called every `log_every` steps and after each eval with the metrics dict.
+    `progress` is called every `log_every` steps and after each eval with the metrics dict; if it
+    returns True, training stops there as after Ctrl-C.
     """
     dist = _Distributed.start()
     device = _device(cfg.device, dist)
@@ -107,6 +108,7 @@ def train(cfg: TrainConfig, dataset: Path, run_dir: Path, progress: Progress | N
         (run_dir / "train_config.json").write_text(json.dumps(config_to_dict(cfg), indent=1))
     with stop, log:
         t_start, events, t_log = time.perf_counter(), 0, time.perf_counter()
+        paused_sec = paused_at_log = 0.0  # time in eval and checkpoints, left out of train_sec
         batches = _batches(train_split, cfg, position, dist)
         while position.step < cfg.num_training_steps and not dist.any(stop.requested, device):
             rows, position = next(batches)
@@ -127,18 +129,30 @@ def train(cfg: TrainConfig, dataset: Path, run_dir: Path, progress: Progress | N
             if position.step % cfg.log_every == 0 or position.step == cfg.num_training_steps:
                 now = time.perf_counter()
                 row = {"step": position.step, "split": "train", "loss": loss.item(),
-                       "grad_norm": float(grad_norm), "events_per_sec": events / (now - t_log),
-                       "epoch": position.epoch, "wall_sec": now - t_start}  # fmt: skip
-                events, t_log = 0, now
-                log.write(row, progress)
+                       "grad_norm": float(grad_norm), "events": events,
+                       "events_per_sec": events / (now - t_log - (paused_sec - paused_at_log)),
+                       "epoch": position.epoch, "wall_sec": now - t_start,
+                       "train_sec": now - t_start - paused_sec}  # fmt: skip
+                events, t_log, paused_at_log = 0, now, paused_sec
+                stop.requested |= log.write(row, progress)
             at_end = position.step >= cfg.num_training_steps or dist.any(stop.requested, device)
             if (cfg.eval_every and position.step % cfg.eval_every == 0) or at_end:
+                t_eval = time.perf_counter()
                 if dist.is_main and eval_split.lengths.size:
                     row = evaluate(model, eval_split, cfg, device, autocast)
-                    log.write({"step": position.step, "split": "eval", **row}, progress)
+                    timing = {"wall_sec": t_eval - t_start,
+                              "train_sec": t_eval - t_start - paused_sec,
+                              "eval_sec": time.perf_counter() - t_eval}  # fmt: skip
+                    row = {"step": position.step, "split": "eval", **row, **timing}
+                    stop.requested |= log.write(row, progress)
                 dist.barrier()
+                paused_sec += time.perf_counter() - t_eval
             if position.step % cfg.checkpoint_every == 0 or at_end:
+                t_save = time.perf_counter()
                 last = _save(run_dir, cfg, model, optimizer, position, dist)
+                paused_sec += time.perf_counter() - t_save
+        if last is None or last.name != trainstate.step_dir_name(position.step):
+            last = _save(run_dir, cfg, model, optimizer, position, dist)  # stopped after an eval
     dist.stop()
     if last is None:
         raise ModelError(f"{run_dir}: no checkpoint was written")
@@ -292,7 +306,8 @@ class _MetricsLog:
                 self.tb = SummaryWriter(str(self.path.parent / "tensorboard"))
         return self
 
-    def write(self, row: dict[str, Any], progress: Progress | None) -> None:
+    def write(self, row: dict[str, Any], progress: Progress | None) -> bool:
+        """Log `row`; True if `progress` asks to stop."""
         if self.enabled:
             self.file.write(json.dumps(row) + "\n")
             self.file.flush()
@@ -300,8 +315,7 @@ class _MetricsLog:
                 for key, value in row.items():
                     if isinstance(value, float):
                         self.tb.add_scalar(f"{row['split']}/{key}", value, row["step"])
-        if progress is not None and self.enabled:
-            progress(row)
+        return bool(progress(row)) if progress is not None and self.enabled else False
 
     def __exit__(self, *_: object) -> None:
         if self.enabled:

@@ -44,6 +44,11 @@ class Position:
     batch_index: int = 0
 
 
+def step_dir_name(step: int) -> str:
+    """The checkpoint folder name of `step`."""
+    return f"step-{step:08d}"
+
+
 def latest(run_dir: Path) -> Path | None:
     """The newest complete checkpoint dir of `run_dir`, or None."""
     found = [p for _, p in list_checkpoints(run_dir) if (p / STATE_FILE).is_file()]
@@ -68,7 +73,7 @@ def save(
 
     root = run_dir / CHECKPOINTS_DIR
     root.mkdir(parents=True, exist_ok=True)
-    final = root / f"step-{position.step:08d}"
+    final = root / step_dir_name(position.step)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
     try:
         training = {"step": position.step, "train_config": config_to_dict(cfg)}
