@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -32,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from chipline.model.batches import IGNORE_INDEX, Split, collate, epoch_plan, load_splits  # noqa: E402
-from chipline.model.lstm import ModelConfig  # noqa: E402
-from chipline.model.train import TrainConfig, train  # noqa: E402
+from chipline.model.lstm import ModelConfig, PolyphonyLSTM  # noqa: E402
+from chipline.model.train import TrainConfig, precision_context, train, train_step  # noqa: E402
 
 SHARED = Path(os.environ.get("CHIPLINE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 MAGENTA_SEC_PER_STEP = 5.8  # magenta.md's figure; magenta-ttl.json's run averaged 6.38 s
@@ -53,61 +54,60 @@ def build_dataset(out: Path) -> Path:
     return out
 
 
-def bare_torch(split: Split, cfg: TrainConfig, steps: int) -> tuple[float, float]:
-    """(real events/s, s/step) of plain torch on the same batches as our first steps."""
+def paired_steps(split: Split, cfg: TrainConfig, steps: int) -> dict[str, float]:
+    """Alternate one bare-torch step and one of ours on each batch (so load swings hit both).
+
+    Bare: torch.nn.LSTM (all layers in one module) + dropout + Linear + cross-entropy, backward,
+    clipping, Adam, on already-collated tensors. Ours: collate from the dataset arrays, tensors,
+    PolyphonyLSTM, train_step (the code `train()` runs each step).
+    """
     torch.manual_seed(0)
     sizes = cfg.model.layer_sizes
     lstm = torch.nn.LSTM(259, sizes[0], len(sizes), batch_first=True, dropout=cfg.model.dropout)
     head = torch.nn.Linear(sizes[0], 259)
     params = [*lstm.parameters(), *head.parameters()]
-    opt = torch.optim.Adam(params, lr=cfg.learning_rate)
+    bare_opt = torch.optim.Adam(params, lr=cfg.learning_rate)
+    model = PolyphonyLSTM(cfg.model)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    autocast, scaler = precision_context("fp32", torch.device("cpu"))
     plan = epoch_plan(split.lengths, cfg.batch_size, cfg.window, cfg.seed, 0)
-    events, elapsed = 0, 0.0
+    bare_sec, our_sec, events, ratios = 0.0, 0.0, 0, []
     for i, rows in enumerate(plan[: steps + WARMUP_STEPS]):
         x, y = (torch.from_numpy(a) for a in collate(split, rows))
         t0 = time.perf_counter()
         out, _ = lstm(F.one_hot(x, 259).float())
         out = F.dropout(out, cfg.model.dropout, training=True)
         loss = F.cross_entropy(head(out).reshape(-1, 259), y.reshape(-1), ignore_index=-1)
-        opt.zero_grad()
+        bare_opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, cfg.clip_norm)
-        opt.step()
+        bare_opt.step()
+        t1 = time.perf_counter()
+        inputs, targets = collate(split, rows)
+        xs, ys = torch.from_numpy(inputs), torch.from_numpy(targets)
+        train_step(model, opt, scaler, autocast, xs, ys, cfg.clip_norm)
+        t2 = time.perf_counter()
         if i >= WARMUP_STEPS:
-            elapsed += time.perf_counter() - t0
-            events += int((y != IGNORE_INDEX).sum())
-    return events / elapsed, elapsed / steps
-
-
-def ours(dataset: Path, cfg: TrainConfig, steps: int) -> tuple[float, float]:
-    """(real events/s, s/step) from `train()`'s own per-step metrics (collate included)."""
-    cfg = dataclasses.replace(cfg, num_training_steps=steps + WARMUP_STEPS, log_every=1,
-                              eval_every=0, checkpoint_every=10**9)  # fmt: skip
-    rows: list[dict] = []
-
-    def keep(row: dict) -> None:
-        if row["split"] == "train" and row["step"] > WARMUP_STEPS:
-            rows.append(row)
-
-    with tempfile.TemporaryDirectory() as run:
-        train(cfg, dataset, Path(run), progress=keep)
-    seconds = sum(r["events"] / r["events_per_sec"] for r in rows)
-    return sum(r["events"] for r in rows) / seconds, seconds / len(rows)
+            bare_sec, our_sec = bare_sec + t1 - t0, our_sec + t2 - t1
+            events += int((targets != IGNORE_INDEX).sum())
+            ratios.append((t2 - t1) / (t1 - t0))  # ours / bare
+    return {"ours_eps": events / our_sec, "bare_eps": events / bare_sec,
+            "ours_sec_per_step": our_sec / steps,
+            "median_ratio": float(np.median(ratios))}  # fmt: skip
 
 
 def throughput(dataset: Path, cfg: TrainConfig, steps: int) -> None:
     split = load_splits(dataset)[0]
     for window in (cfg.window, 0):
-        wcfg = dataclasses.replace(cfg, window=window)
-        before = bare_torch(split, wcfg, steps)
-        mine = ours(dataset, wcfg, steps)
-        after = bare_torch(split, wcfg, steps)
-        bare = (before[0] + after[0]) / 2
+        got = paired_steps(split, dataclasses.replace(cfg, window=window), steps)
         label = f"window {window}" if window else "whole pieces (Magenta's batches)"
-        print(f"{label}: ours {mine[0]:,.0f} real events/s, {mine[1]:.2f} s/step | bare torch "
-              f"{bare:,.0f} events/s (before {before[0]:,.0f}, after {after[0]:,.0f}) -> our "
-              f"overhead {bare / mine[0] - 1:+.1%} | Magenta {MAGENTA_SEC_PER_STEP} s/step -> "
-              f"{MAGENTA_SEC_PER_STEP / mine[1]:.1f}x less per step", flush=True)  # fmt: skip
+        print(f"{label}: ours {got['ours_eps']:,.0f} real events/s, "
+              f"{got['ours_sec_per_step']:.2f} s/step | bare torch {got['bare_eps']:,.0f} "
+              f"events/s | our overhead {got['bare_eps'] / got['ours_eps'] - 1:+.1%} "
+              f"(median per step {got['median_ratio'] - 1:+.1%}) | Magenta "
+              f"{MAGENTA_SEC_PER_STEP} s/step -> "
+              f"{MAGENTA_SEC_PER_STEP / got['ours_sec_per_step']:.1f}x less per step",
+              flush=True)  # fmt: skip
 
 
 def time_to_loss(dataset: Path, cfg: TrainConfig, budget_sec: float, run: Path) -> None:
@@ -121,7 +121,8 @@ def time_to_loss(dataset: Path, cfg: TrainConfig, budget_sec: float, run: Path) 
         if row["split"] == "eval":
             evals.append(row)
             print(f"  step {row['step']}: eval loss {row['loss']:.4f} at {row['train_sec']:.0f} s "
-                  f"training ({row['wall_sec']:.0f} s wall)", flush=True)  # fmt: skip
+                  f"training, {row['train_cpu_sec']:.0f} CPU s ({row['wall_sec']:.0f} s wall, "
+                  f"load {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
             return row["loss"] <= final
         return row["train_sec"] > budget_sec
 

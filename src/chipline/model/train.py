@@ -109,22 +109,14 @@ def train(cfg: TrainConfig, dataset: Path, run_dir: Path, progress: Progress | N
     with stop, log:
         t_start, events, t_log = time.perf_counter(), 0, time.perf_counter()
         paused_sec = paused_at_log = 0.0  # time in eval and checkpoints, left out of train_sec
+        cpu_start, paused_cpu = time.process_time(), 0.0  # the same in process CPU seconds
         batches = _batches(train_split, cfg, position, dist)
         while position.step < cfg.num_training_steps and not dist.any(stop.requested, device):
             rows, position = next(batches)
             inputs, targets = collate(train_split, rows)
             x = torch.from_numpy(inputs).to(device, non_blocking=True)
             y = torch.from_numpy(targets).to(device, non_blocking=True)
-            model.train()
-            with autocast():
-                _, loss = net(x, y)  # mean over real events of this rank's batch
-            assert loss is not None
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
-            scaler.step(optimizer)
-            scaler.update()
+            loss, grad_norm = train_step(net, optimizer, scaler, autocast, x, y, cfg.clip_norm)
             events += int((targets != IGNORE_INDEX).sum()) * dist.world_size
             if position.step % cfg.log_every == 0 or position.step == cfg.num_training_steps:
                 now = time.perf_counter()
@@ -132,21 +124,24 @@ def train(cfg: TrainConfig, dataset: Path, run_dir: Path, progress: Progress | N
                        "grad_norm": float(grad_norm), "events": events,
                        "events_per_sec": events / (now - t_log - (paused_sec - paused_at_log)),
                        "epoch": position.epoch, "wall_sec": now - t_start,
-                       "train_sec": now - t_start - paused_sec}  # fmt: skip
+                       "train_sec": now - t_start - paused_sec,
+                       "train_cpu_sec": time.process_time() - cpu_start - paused_cpu}  # fmt: skip
                 events, t_log, paused_at_log = 0, now, paused_sec
                 stop.requested |= log.write(row, progress)
             at_end = position.step >= cfg.num_training_steps or dist.any(stop.requested, device)
             if (cfg.eval_every and position.step % cfg.eval_every == 0) or at_end:
-                t_eval = time.perf_counter()
+                t_eval, cpu_eval = time.perf_counter(), time.process_time()
                 if dist.is_main and eval_split.lengths.size:
-                    row = evaluate(model, eval_split, cfg, device, autocast)
+                    scores = evaluate(model, eval_split, cfg, device, autocast)
                     timing = {"wall_sec": t_eval - t_start,
                               "train_sec": t_eval - t_start - paused_sec,
+                              "train_cpu_sec": cpu_eval - cpu_start - paused_cpu,
                               "eval_sec": time.perf_counter() - t_eval}  # fmt: skip
-                    row = {"step": position.step, "split": "eval", **row, **timing}
+                    row = {"step": position.step, "split": "eval", **scores, **timing}
                     stop.requested |= log.write(row, progress)
                 dist.barrier()
                 paused_sec += time.perf_counter() - t_eval
+                paused_cpu += time.process_time() - cpu_eval
             if position.step % cfg.checkpoint_every == 0 or at_end:
                 t_save = time.perf_counter()
                 last = _save(run_dir, cfg, model, optimizer, position, dist)
@@ -157,6 +152,28 @@ def train(cfg: TrainConfig, dataset: Path, run_dir: Path, progress: Progress | N
     if last is None:
         raise ModelError(f"{run_dir}: no checkpoint was written")
     return last
+
+
+def train_step(
+    net: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scaler: Any,
+    autocast: Callable[[], Any],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    clip_norm: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One update on inputs/targets int64 (B, T); returns (loss, gradient norm before clipping)."""
+    net.train()
+    with autocast():
+        _, loss = net(x, y)  # mean over the real events of this rank's batch
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), clip_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach(), grad_norm
 
 
 def _save(
@@ -246,6 +263,11 @@ def _device(name: str, dist: _Distributed) -> torch.device:
     if name == "cpu" or (name == "auto" and not torch.cuda.is_available()):
         return torch.device("cpu")
     return torch.device("cuda", dist.local_rank)
+
+
+def precision_context(name: str, device: torch.device) -> tuple[Callable[[], Any], Any]:
+    """(autocast context factory, grad scaler) for precision `name` on `device`."""
+    return _precision(name, device)
 
 
 def _precision(name: str, device: torch.device) -> tuple[Callable[[], Any], Any]:
