@@ -6,7 +6,8 @@ convert a score to and from the arranged MIDI, whose conventions `chipline.arran
 documents.
 """
 
-from chipline.arrange.arranger import ArrangeConfig, arrange, fold, loop_end_tick
+from chipline.arrange.arranger import ArrangeConfig, arrange, loop_end_tick
+from chipline.arrange.fold import fold
 from chipline.arrange.midi import from_song, to_song, write_arranged_midi
 from chipline.arrange.preset import Preset, VoicePreset, load_preset
 

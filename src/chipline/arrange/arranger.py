@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from chipline.arrange.allocate import Roles, Segment, allocate
 from chipline.arrange.drums import drum_notes, velocity_volume
+from chipline.arrange.fold import fold, phrase_shifts
 from chipline.arrange.preset import Preset, load_preset
 from chipline.chip import CHIP_VOICES, VOICES, ChipName, ChipNote, ChipScore
 from chipline.errors import ConfigError, EncodingError
@@ -38,6 +39,8 @@ class ArrangeConfig:
     chip's frame rate, which times drum lengths (NTSC by default). `triangle_gap_frames`: a
     triangle note followed at once by the same pitch ends this many frames early (at most half
     its length), because the triangle has no envelope and would not sound the repeat.
+    `phrase_beats`: notes out of range move a whole phrase (up to this long, ended by a rest of
+    a beat) by octaves where the phrase fits, keeping its contour; 0 folds each note alone.
     """
 
     chip: ChipName = "nes"
@@ -52,6 +55,7 @@ class ArrangeConfig:
     harmony_range: tuple[int, int] = (45, 96)
     frame_hz: float = NTSC_FRAME_HZ
     triangle_gap_frames: int = 1
+    phrase_beats: float = 8.0
 
     def __post_init__(self) -> None:
         if self.chip not in CHIP_VOICES:
@@ -60,8 +64,8 @@ class ArrangeConfig:
             low, high = getattr(self, name)
             if high - low < 11:
                 raise ConfigError(f"{name} {low}..{high} must span at least an octave (12 keys)")
-        if self.steal_beats < 0 or self.merge_beats < 0 or self.frame_hz <= 0:
-            raise ConfigError("steal_beats and merge_beats must be >= 0, frame_hz > 0")
+        if min(self.steal_beats, self.merge_beats, self.phrase_beats) < 0 or self.frame_hz <= 0:
+            raise ConfigError("steal_beats, merge_beats, phrase_beats must be >= 0, frame_hz > 0")
         if self.arpeggio_frames_per_tone < 1 or self.max_arpeggio_tones < 2:
             raise ConfigError("arpeggio_frames_per_tone must be >= 1, max_arpeggio_tones >= 2")
 
@@ -92,7 +96,13 @@ def arrange(song: Song, config: ArrangeConfig = ArrangeConfig()) -> ChipScore:
         max_arpeggio_tones=config.max_arpeggio_tones,
     )
     ranges = voice_ranges(config, roles)
-    notes = [_chip_note(s, preset, config, ranges) for s in allocate(pitched, roles)]
+    segments = allocate(pitched, roles)
+    tpb = song.ticks_per_beat
+    shifts = phrase_shifts(segments, ranges, tpb, round(config.phrase_beats * tpb))
+    notes = [
+        _chip_note(seg, shift, preset, config, ranges)
+        for seg, shift in zip(segments, shifts, strict=True)
+    ]
 
     tempo_map = TempoMap.of(song.tempos, song.ticks_per_beat)
 
@@ -140,10 +150,14 @@ def voice_ranges(config: ArrangeConfig, roles: Roles) -> dict[str, tuple[int, in
 
 
 def _chip_note(
-    seg: Segment, preset: Preset, config: ArrangeConfig, ranges: dict[str, tuple[int, int]]
+    seg: Segment,
+    shift: int,
+    preset: Preset,
+    config: ArrangeConfig,
+    ranges: dict[str, tuple[int, int]],
 ) -> ChipNote:
     low, high = ranges[seg.voice]
-    pitches = tuple(dict.fromkeys(fold(p, low, high) for p in seg.pitches))
+    pitches = tuple(dict.fromkeys(fold(p + shift, low, high) for p in seg.pitches))
     if len(pitches) > 1:
         pitches = tuple(sorted(pitches))
         pitches = tuple(p for p in pitches for _ in range(config.arpeggio_frames_per_tone))
@@ -194,15 +208,6 @@ def merge_close_events(notes: Sequence[Note], within_ticks: int) -> list[Note]:
             n = Note(start, end, n.pitch, n.velocity, n.channel, n.program, n.track)
         out.append(n)
     return out
-
-
-def fold(pitch: int, low: int, high: int) -> int:
-    """`pitch` moved by whole octaves into [low, high] (which spans at least 12 keys)."""
-    while pitch < low:
-        pitch += 12
-    while pitch > high:
-        pitch -= 12
-    return pitch
 
 
 def loop_end_tick(song: Song) -> int:
