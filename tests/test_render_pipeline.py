@@ -14,13 +14,15 @@ import pytest
 import soundfile
 
 from chip_doubles import fake_arrange, install_fakes, make_song, sine_render, write_song
+from chipline import render as render_mod
+from chipline import synth
 from chipline.errors import ConfigError, MidiFileError, RenderError
 from chipline.master import folder, manifest, writers
 from chipline.master.files import sha256_file
 from chipline.master.loop import repeat_body
 from chipline.master.loudness import integrated_lufs, true_peak_dbtp
 from chipline.render import RenderConfig, TrackResult, render_file, render_files
-from chipline.score import Tempo
+from chipline.score import Tempo, read_midi
 
 
 @pytest.fixture
@@ -212,6 +214,15 @@ def test_real_chain_renders_the_example(tmp_path):
     assert len(raw) // 4 == track["num_samples"]
     again = render_file(src, tmp_path / "again", RenderConfig(formats=("wav",)))
     assert again.record["render_sha256"] == track["render_sha256"]  # deterministic render
+    # the seam against a continuous render of the 2A03 synth playing the loop twice
+    score = render_mod._arrange(read_midi(src), RenderConfig())
+    assert not track["loudness"]["peak_limited"]
+    gain = 10 ** (track["loudness"]["gain_db"] / 20)
+    n = len(wav)
+    continuous = gain * synth.render(repeat_body(score, 2), synth.SynthConfig(SR), 2 * n)
+    played = np.concatenate([wav, wav])
+    window = slice(n - SR, n + SR)  # one second either side of the loop point
+    assert np.abs(played[window] - continuous[window]).max() <= SEAM_TOL
 
 
 def test_real_chain_vrc6_pal_meets_loudness_through_the_limiter(tmp_path):
