@@ -111,7 +111,7 @@ def split_parts(song: Song, keep_drums: bool = False) -> list[tuple[Notes, int]]
     Returns one `(notes, num_steps)` per part, notes as int64 (n, 4) rows of start step, end
     step, pitch, program. As in Magenta: a note belongs to the part it starts in and is cut at
     the part's end; times round to the nearest step (halves up) and a note that would vanish
-    lasts one step; a part lasts to its end, the last one to the end of its last note.
+    lasts one step; a part lasts to the end of its last note (a rest before a cut is dropped).
     """
     tpb = song.ticks_per_beat
     cuts = _time_change_ticks(song)
@@ -133,8 +133,7 @@ def split_parts(song: Song, keep_drums: bool = False) -> list[tuple[Notes, int]]
         steps = (2 * ticks * polyphony.STEPS_PER_QUARTER + tpb) // (2 * tpb)
         steps[:, 1] = np.maximum(steps[:, 1], steps[:, 0] + 1)
         notes = np.column_stack([steps, inside[:, 2:]])
-        span = (2 * (b - a) * polyphony.STEPS_PER_QUARTER + tpb) // (2 * tpb)
-        num_steps = max([int(span)] + ([int(steps[:, 1].max())] if steps.size else []))
+        num_steps = int(steps[:, 1].max()) if steps.size else 0
         parts.append((notes, num_steps))
     return parts
 
