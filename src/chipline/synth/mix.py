@@ -31,8 +31,9 @@ def tnd_out(
     return np.where(x > 0, 159.79 / (1.0 / safe + 100.0), 0.0)
 
 
-# A VRC6 pulse at volume 15 sounds as loud as one 2A03 pulse at volume 15 (the level most
-# trackers balance the two chips to); the saw's 5-bit output uses the same step size.
+# The VRC6 is mixed linearly, scaled so a VRC6 pulse at volume 15 is as loud as one 2A03 pulse
+# at volume 15 (its real level depends on the cartridge's resistors); the saw's 5-bit output
+# uses the same step size.
 VRC6_STEP = float(pulse_out(15)) / 15.0
 
 PULSE_TABLE = pulse_out(np.arange(31))  # float64, shape (31,): mixer output per p1 + p2
