@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import rpp
 from reaper_fixtures import (
     USER_TEMPLATE,
@@ -14,6 +15,7 @@ from reaper_fixtures import (
 
 from chipline.cli import cli
 from chipline.score import write_midi
+from conftest import shared_data
 
 
 def test_project_from_arranged_midi(runner, tmp_path):
@@ -96,4 +98,20 @@ def test_unarranged_midi_is_arranged_first(runner, tmp_path):
     expected = song_notes_by_voice(arranged)
     assert expected  # the arranger put notes on voices
     for voice, notes in expected.items():
+        assert item_notes(track_by_name(root, voice))[1] == notes, voice
+
+
+@pytest.mark.slow
+def test_real_game_midi_round_trips_through_the_project(runner, tmp_path):
+    """A real game MIDI (Simutrans), arranged, written as a project and parsed back by `rpp`."""
+    from chipline.arrange import ArrangeConfig, arrange, to_song
+    from chipline.score import read_midi
+
+    midi = shared_data("midi", "simutrans", "12-Steamin-across-the-prairies.mid")
+    out = tmp_path / "steamin.rpp"
+    result = runner.invoke(cli, ["reaper", "project", str(midi), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    root = rpp.loads(out.read_text())
+    arranged = to_song(arrange(read_midi(midi), ArrangeConfig(chip="nes")))
+    for voice, notes in song_notes_by_voice(arranged).items():
         assert item_notes(track_by_name(root, voice))[1] == notes, voice

@@ -222,7 +222,6 @@ def write_project(
     except OSError as e:
         raise BridgeError(f"{template}: cannot read REAPER template ({e.strerror or e})") from e
     text = build_project(template_text, song, cfg, str(template))
-    parse_project(text, str(out_path))  # what we hand to REAPER must parse
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
     try:
