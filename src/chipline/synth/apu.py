@@ -17,6 +17,7 @@ from chipline.synth import tables, vrc6
 from chipline.synth.driver import VoiceFrames
 
 IntArray = npt.NDArray[np.int64]
+SHORT_RUN = 8  # runs of at most this many frames are scheduled with plain integers
 
 
 @dataclass(frozen=True)
@@ -50,23 +51,28 @@ def schedule(frame_start: IntArray, step: IntArray, running: npt.NDArray[np.bool
 
     The step that crosses a frame start was scheduled with the old period (the divider reloads
     only when it expires). Where `running` is false the sequencer holds (the triangle's halt).
+    Frames are handled in runs of equal period and running state: the first step of each frame
+    of a run is the first point of the run's step grid at or after the frame's start.
     """
+    num_frames = len(step)
+    first = np.empty(num_frames + 1, dtype=np.int64)
+    change = np.flatnonzero((np.diff(step) != 0) | (np.diff(running) != 0)) + 1
+    bounds = [0, *change.tolist(), num_frames]
     starts = frame_start.tolist()
-    periods = step.tolist()
-    runs = running.tolist()
-    first = [0] * len(periods)
-    count = [0] * len(periods)
     t = starts[0]
-    for k, period in enumerate(periods):
-        nxt = starts[k + 1]
-        first[k] = t
-        if runs[k]:
-            n = max(0, -((t - nxt) // period))  # steps before the next frame starts
-            count[k] = n
-            t += n * period
+    for k0, k1 in zip(bounds[:-1], bounds[1:], strict=True):
+        first[k0] = t
+        period, runs = int(step[k0]), bool(running[k0])
+        if k1 - k0 <= SHORT_RUN:  # plain integers are faster for a few frames
+            for k in range(k0 + 1, k1 + 1):
+                t = starts[k] + (t - starts[k]) % period if runs else max(t, starts[k])
+                first[k] = t
         else:
-            t = max(t, nxt)
-    return Schedule(frame_start, np.array(first), np.array(count), step)
+            nxt = frame_start[k0 + 1 : k1 + 1]
+            first[k0 + 1 : k1 + 1] = nxt + (t - nxt) % period if runs else np.maximum(t, nxt)
+            t = int(first[k1])
+    count = np.where(running, (first[1:] - first[:-1]) // step, 0)
+    return Schedule(frame_start, first[:-1], count, step)
 
 
 def _steps_before(sch: Schedule) -> IntArray:
