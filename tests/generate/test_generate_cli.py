@@ -123,3 +123,13 @@ def test_generates_from_a_real_magenta_model(runner, tmp_path, flag, name):
     song = read_midi(out)
     assert {n.pitch for n in song.notes if n.start_tick == 0} >= {60, 64, 67}
     assert song.duration_sec == pytest.approx(4.0)
+
+
+def test_magenta_boolean_flags_work_bare_too(runner, tmp_path):
+    model = tiny_model(tmp_path / "m")
+    args = ["generate", "--model", str(model), "--output_dir", str(tmp_path / "out"),
+            "--condition_on_primer", "--num_outputs=2", "--bars=1", "--primer_pitches=[60]",
+            "--inject_primer_during_generation"]  # fmt: skip
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name[-6:] for p in (tmp_path / "out").iterdir()) == ["_1.mid", "_2.mid"]
