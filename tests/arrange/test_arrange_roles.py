@@ -7,7 +7,7 @@ from arrange_songs import chord, drum, song_of
 
 from chipline.arrange import ArrangeConfig, arrange
 from chipline.chip import ChipScore
-from chipline.errors import EncodingError
+from chipline.errors import ConfigError, EncodingError
 from chipline.score import Note
 
 
@@ -146,3 +146,19 @@ def test_repeated_triangle_notes_are_separated_by_a_frame() -> None:
         ArrangeConfig(triangle_gap_frames=0),
     )
     assert by_voice(legato, "Triangle")[0] == (0, 240, (40,))
+
+
+def test_melody_track_picks_the_tune_under_a_higher_pad() -> None:
+    pad = [Note(0, 16, 84, track=2)]
+    tune = [Note(0, 4, 67, track=1), Note(4, 8, 69, track=1), Note(8, 16, 72, track=1)]
+    bass = [Note(0, 16, 43, track=3)]
+    song = song_of(pad + tune + bass)
+    assert by_voice(arrange(song), "Pulse 1") == [(0, 16, (84,))]
+    chosen = arrange(song, ArrangeConfig(melody_track=1))
+    assert by_voice(chosen, "Pulse 1") == [(0, 4, (67,)), (4, 8, (69,)), (8, 16, (72,))]
+    assert by_voice(chosen, "Pulse 2") == [(0, 16, (84,))]
+
+
+def test_melody_track_without_notes_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="no pitched notes on track 7; tracks with pitched"):
+        arrange(song_of([Note(0, 4, 60, track=1)]), ArrangeConfig(melody_track=7))

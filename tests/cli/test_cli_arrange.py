@@ -49,3 +49,13 @@ def test_existing_output_needs_overwrite(runner: CliRunner, tmp_path: Path) -> N
     assert again.exit_code == 1
     assert "exists; pass --overwrite" in again.output
     assert runner.invoke(cli, [*args, "--overwrite"]).exit_code == 0
+
+
+def test_melody_track_option(runner: CliRunner, tmp_path: Path) -> None:
+    notes = (Note(0, 8, 84, track=0), Note(0, 8, 67, track=1))
+    src = make_midi(tmp_path / "pad.mid", notes)
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["arrange", str(src), "-o", str(out), "--melody-track", "1"])
+    assert result.exit_code == 0, result.output
+    score = from_song(read_midi(out / "pad.nes.mid"))
+    assert [n.pitches for n in score.notes if n.voice == "Pulse 1"] == [(67,)]

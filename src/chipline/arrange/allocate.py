@@ -39,6 +39,7 @@ class Roles:
     steal_ticks: int
     arpeggio: bool
     max_arpeggio_tones: int
+    melody_track: int | None = None  # only this MIDI track's notes may be the melody
 
 
 @dataclass
@@ -93,7 +94,7 @@ def _assign(
         state.melody = None
     if state.bass not in active:
         state.bass = None
-    state.melody = _pick_melody(notes, active, new, state, roles.steal_ticks)
+    state.melody = _pick_melody(notes, active, new, state, roles)
     state.bass = _pick_bass(notes, active, new, state, roles.steal_ticks)
     result: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
     if state.melody is not None:
@@ -111,9 +112,11 @@ def _pitch_key(notes: Sequence[Note], i: int) -> tuple[int, int, int]:
 
 
 def _pick_melody(
-    notes: Sequence[Note], active: set[int], new: list[int], state: _State, steal_ticks: int
+    notes: Sequence[Note], active: set[int], new: list[int], state: _State, roles: Roles
 ) -> int | None:
     others = active - {state.bass}
+    if roles.melody_track is not None:
+        others = {i for i in others if notes[i].track == roles.melody_track}
     if not others:
         return state.melody
     top = max(others, key=lambda i: _pitch_key(notes, i))
@@ -124,7 +127,7 @@ def _pick_melody(
     if (
         top in new
         and candidate.pitch > current.pitch
-        and candidate.end_tick - candidate.start_tick >= steal_ticks
+        and candidate.end_tick - candidate.start_tick >= roles.steal_ticks
     ):
         return top
     return state.melody

@@ -41,6 +41,8 @@ class ArrangeConfig:
     its length), because the triangle has no envelope and would not sound the repeat.
     `phrase_beats`: notes out of range move a whole phrase (up to this long, ended by a rest of
     a beat) by octaves where the phrase fits, keeping its contour; 0 folds each note alone.
+    `melody_track`: the MIDI track (counted from 0) whose top line is the melody, for songs
+    where another part lies above the tune; None takes the top line of the whole song.
     """
 
     chip: ChipName = "nes"
@@ -56,6 +58,7 @@ class ArrangeConfig:
     frame_hz: float = NTSC_FRAME_HZ
     triangle_gap_frames: int = 1
     phrase_beats: float = 8.0
+    melody_track: int | None = None
 
     def __post_init__(self) -> None:
         if self.chip not in CHIP_VOICES:
@@ -94,7 +97,9 @@ def arrange(song: Song, config: ArrangeConfig = ArrangeConfig()) -> ChipScore:
         steal_ticks=round(config.steal_beats * song.ticks_per_beat),
         arpeggio=config.arpeggio,
         max_arpeggio_tones=config.max_arpeggio_tones,
+        melody_track=config.melody_track,
     )
+    _check_melody_track(pitched, config.melody_track)
     ranges = voice_ranges(config, roles)
     segments = allocate(pitched, roles)
     tpb = song.ticks_per_beat
@@ -120,6 +125,16 @@ def arrange(song: Song, config: ArrangeConfig = ArrangeConfig()) -> ChipScore:
         time_signatures=song.time_signatures,
         end_tick=end_tick,
         instruments=preset.instruments(config.chip),
+    )
+
+
+def _check_melody_track(pitched: Sequence[Note], track: int | None) -> None:
+    if track is None or any(n.track == track for n in pitched):
+        return
+    tracks = sorted({n.track for n in pitched})
+    raise ConfigError(
+        f"melody_track {track}: the song has no pitched notes on track {track}; "
+        f"tracks with pitched notes: {', '.join(map(str, tracks)) or 'none'}"
     )
 
 

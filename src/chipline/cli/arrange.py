@@ -32,6 +32,11 @@ from chipline.errors import ChiplineError
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A TOML preset laid over the chip's built-in one (see templates/chip/nes.toml).",
 )
+@click.option(
+    "--melody-track",
+    type=click.IntRange(min=0),
+    help="The MIDI track holding the tune (the file's first track is 0), if not the top line.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace arranged files that already exist.")
 def arrange(
     files: tuple[Path, ...],
@@ -39,6 +44,7 @@ def arrange(
     chip: str,
     arpeggio: bool,
     preset: Path | None,
+    melody_track: int | None,
     overwrite: bool,
 ) -> None:
     """Arrange MIDI FILES for the chip and write the arranged MIDI (for REAPER or any synth).
@@ -50,7 +56,12 @@ def arrange(
     from chipline.arrange import arrange as arrange_song
     from chipline.score import read_midi
 
-    config = ArrangeConfig(chip=chip, arpeggio=arpeggio, preset=preset)  # type: ignore[arg-type]
+    config = ArrangeConfig(
+        chip=chip,  # type: ignore[arg-type]
+        arpeggio=arpeggio,
+        preset=preset,
+        melody_track=melody_track,
+    )
     failed = 0
     for path in files:
         target = out_dir / f"{path.stem}.{chip}.mid"
