@@ -16,6 +16,8 @@ Conventions (any instrument plays the file like the chip; `from_song` reads it b
   (metallic) mode: long C2 (period 15, lowest) .. D#3 (period 0), short C4 .. D#5.
 - A pitched note with its own duty (`ChipNote.timbre`) has that duty as its program number
   (0..7) instead of the voice's General MIDI program.
+- Not stored: the loop start (`from_song` gives 0) and the instruments (`from_song` takes the
+  chip's preset).
 """
 
 from __future__ import annotations
