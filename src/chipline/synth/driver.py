@@ -2,7 +2,8 @@
 
 Like the sound drivers of NES games and trackers, registers change once per frame (60.0988 Hz
 NTSC, 50.007 Hz PAL): a note starts on the frame nearest its start time, volume envelopes and
-arpeggios advance one step per frame.
+arpeggios advance one step per frame (an arpeggio keeps cycling through the release). The
+triangle has no volume: it runs while envelope × note volume is above 0 and halts otherwise.
 """
 
 from __future__ import annotations

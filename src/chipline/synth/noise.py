@@ -8,6 +8,10 @@ frame by the LFSR rate:
 - fast LFSR: the running integral of the output is evaluated in closed form at every sample
   boundary (prefix sums over one LFSR period) and differenced, so the cost follows the number
   of samples, not the LFSR rate.
+
+The LFSR step count runs on through every note; its output is the gate of that step in the
+current mode's sequence (from the power-up state 1). On the chip a mode switch continues from
+the shared shift-register state instead, which only changes which noise pattern a drum hit gets.
 """
 
 from __future__ import annotations
