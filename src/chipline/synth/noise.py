@@ -4,7 +4,7 @@ Area sampling (a box filter of one sample) is what the noise needs: the LFSR can
 447 kHz, far above the sample rate, and its output is noise anyway. Two exact ways, chosen per
 frame by the LFSR rate:
 
-- slow LFSR (period ≥ 2 samples): every gate change is a box step (`blep.box_steps`);
+- slow LFSR (period ≥ 2 samples): every gate change is a box step (`blep` area-samples it);
 - fast LFSR: the running integral of the output is evaluated in closed form at every sample
   boundary (prefix sums over one LFSR period) and differenced, so the cost follows the number
   of samples, not the LFSR rate.
