@@ -78,7 +78,7 @@ def arrange(song: Song, config: ArrangeConfig = ArrangeConfig()) -> ChipScore:
 
     Raises:
         EncodingError: the song has no notes at all (nothing to play).
-        ConfigError: the preset file is invalid.
+        ConfigError: the preset file is invalid, or `melody_track` has no pitched notes.
     """
     if not song.notes:
         raise EncodingError(
@@ -87,34 +87,14 @@ def arrange(song: Song, config: ArrangeConfig = ArrangeConfig()) -> ChipScore:
         )
     preset = load_preset(config.chip, config.preset)
     end_tick = loop_end_tick(song)
-    merge_ticks = round(config.merge_beats * song.ticks_per_beat)
-    pitched = merge_close_events([n for n in song.notes if not n.is_drum], merge_ticks)
-    drums = [n for n in song.notes if n.is_drum]
-    roles = Roles(
-        melody="Pulse 1",
-        bass="Triangle",
-        harmony=HARMONY_VOICES[config.chip],
-        steal_ticks=round(config.steal_beats * song.ticks_per_beat),
-        arpeggio=config.arpeggio,
-        max_arpeggio_tones=config.max_arpeggio_tones,
-        melody_track=config.melody_track,
-    )
-    _check_melody_track(pitched, config.melody_track)
-    ranges = voice_ranges(config, roles)
-    segments = allocate(pitched, roles)
-    tpb = song.ticks_per_beat
-    shifts = phrase_shifts(segments, ranges, tpb, round(config.phrase_beats * tpb))
-    notes = [
-        _chip_note(seg, shift, preset, config, ranges)
-        for seg, shift in zip(segments, shifts, strict=True)
-    ]
-
     tempo_map = TempoMap.of(song.tempos, song.ticks_per_beat)
 
     def frames_to_tick(tick: int, num_frames: float) -> int:
         return tempo_map.tick_at(tempo_map.sec_at(tick) + num_frames / config.frame_hz)
 
+    notes = _pitched_voices(song, config, preset)
     notes = separate_repeats(notes, "Triangle", config.triangle_gap_frames, frames_to_tick)
+    drums = [n for n in song.notes if n.is_drum]
     notes += drum_notes(drums, end_tick, frames_to_tick, volume_scale=preset.noise.volume)
     notes.sort(key=lambda n: (n.start_tick, CHIP_VOICES[config.chip].index(n.voice)))
     return ChipScore(
@@ -126,6 +106,29 @@ def arrange(song: Song, config: ArrangeConfig = ArrangeConfig()) -> ChipScore:
         end_tick=end_tick,
         instruments=preset.instruments(config.chip),
     )
+
+
+def _pitched_voices(song: Song, config: ArrangeConfig, preset: Preset) -> list[ChipNote]:
+    """Melody, bass and inner voices of the song's pitched (non-drum) notes."""
+    tpb = song.ticks_per_beat
+    pitched = [n for n in song.notes if not n.is_drum]
+    _check_melody_track(pitched, config.melody_track)
+    roles = Roles(
+        melody="Pulse 1",
+        bass="Triangle",
+        harmony=HARMONY_VOICES[config.chip],
+        steal_ticks=round(config.steal_beats * tpb),
+        arpeggio=config.arpeggio,
+        max_arpeggio_tones=config.max_arpeggio_tones,
+        melody_track=config.melody_track,
+    )
+    ranges = voice_ranges(config, roles)
+    segments = allocate(merge_close_events(pitched, round(config.merge_beats * tpb)), roles)
+    shifts = phrase_shifts(segments, ranges, tpb, round(config.phrase_beats * tpb))
+    return [
+        _chip_note(seg, shift, preset, config, ranges)
+        for seg, shift in zip(segments, shifts, strict=True)
+    ]
 
 
 def _check_melody_track(pitched: Sequence[Note], track: int | None) -> None:
