@@ -141,7 +141,8 @@ def _run(
             if progress:
                 progress(done, len(tasks))
         return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    # fork starts workers at once on Linux; elsewhere (macOS system libraries) it is unsafe.
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
     chunk = max(1, min(16, len(tasks) // (workers * 8)))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
         for done, result in enumerate(pool.map(work, tasks, chunksize=chunk), 1):
