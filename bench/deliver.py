@@ -81,7 +81,8 @@ def main() -> None:
             render_file(midi, out, RenderConfig(), refresh=False)
 
         score = arrange(read_midi(midi), ArrangeConfig())
-        audio = render(score, SynthConfig(SR), loop.render_length(score, SR))
+        played = loop.performance(score)
+        audio = render(played, SynthConfig(SR), loop.render_length(played, SR))
         looped, points = loop.assemble(audio, score, SR)
         master, _ = normalize(looped, SR, -18.0, loop=True)
 
@@ -96,7 +97,9 @@ def main() -> None:
         stages = {
             "read + arrange": lambda: arrange(read_midi(midi), ArrangeConfig()),
             "arranged MIDI": lambda: write_arranged_midi(score, work / "arranged.mid"),
-            "synth render": lambda: render(score, SynthConfig(SR), loop.render_length(score, SR)),
+            "synth render (piece + 2 s continuation)": lambda: render(
+                played, SynthConfig(SR), loop.render_length(played, SR)
+            ),
             "loop + loudness": lambda: normalize(
                 loop.assemble(audio, score, SR)[0], SR, -18.0, loop=True
             ),

@@ -144,22 +144,25 @@ def render_file(
     _check_song(midi_path, song, config)
     score = _arrange(song, config)
     backend = backend or get_backend(config.backend, config)
-    with tempfile.TemporaryDirectory(prefix="chipline-") as work, ThreadPoolExecutor(1) as pool:
+    with tempfile.TemporaryDirectory(prefix="chipline-") as work, ThreadPoolExecutor(2) as pool:
         arranged = Path(work) / f"{name}.mid"
         played = loop.performance(score, config.loop)
         played_midi = arranged if played is score else Path(work) / f"{name}.performance.mid"
-        writing = pool.submit(_write_arranged, score, arranged)
-        if played is not score:
-            _write_arranged(played, played_midi)
-        if backend.name not in SCORE_ONLY_BACKENDS:
-            writing.result()  # the back end reads the arranged MIDI: it must be complete
+        writing = [pool.submit(_write_arranged, score, arranged)]
+        score_only = backend.name in SCORE_ONLY_BACKENDS
+        if played is not score and not score_only:  # a score-only back end never reads it
+            writing.append(pool.submit(_write_arranged, played, played_midi))
+        if not score_only:
+            for job in writing:  # the back end reads the arranged MIDI: it must be complete
+                job.result()
         request = RenderRequest(
             played, played_midi, Path(work), config.sample_rate,
             loop.render_length(played, config.sample_rate),
         )  # fmt: skip
         audio = _checked(backend.render(request), request, midi_path)
         stems = _render_stems(backend, request, config) if config.stems else {}
-        writing.result()
+        for job in writing:
+            job.result()
         result = _deliver(midi_path, out_dir, name, config, score, audio, stems, arranged, backend)
     if refresh:
         folder.refresh(out_dir)
