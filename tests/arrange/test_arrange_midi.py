@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from arrange_songs import chord, drum, song_of, songs_st
 from hypothesis import given
+from hypothesis import strategies as st
 
 from chipline.arrange import ArrangeConfig, arrange, from_song, to_song, write_arranged_midi
 from chipline.arrange.midi import (
@@ -121,3 +122,33 @@ def test_from_song_rejects_overlapping_notes_in_a_voice() -> None:
     song = song_of([Note(0, 4, 60), Note(2, 6, 64)], track_names=("Pulse 1",))
     with pytest.raises(EncodingError, match="overlap"):
         from_song(song)
+
+
+@st.composite
+def edited_tracks(draw: st.DrawFn) -> Song:
+    """A hand-edited arranged MIDI: voice tracks of separate notes, any keys and velocities."""
+    notes = []
+    for track in range(4):
+        tick = 0
+        for _ in range(draw(st.integers(0, 8))):
+            tick += draw(st.integers(0, 3))
+            length = draw(st.integers(1, 4))
+            key, velocity = draw(st.integers(0, 127)), draw(st.integers(1, 127))
+            notes.append(Note(tick, tick + length, key, velocity, track=track))
+            tick += length
+    return song_of(notes, track_names=("Pulse 1", "Pulse 2", "Triangle", "Noise"))
+
+
+@given(edited_tracks())
+def test_from_song_reads_any_edited_arrangement_or_names_the_bad_key(song: Song) -> None:
+    if any(n.track == 3 and noise_period_mode(n.pitch) is None for n in song.notes):
+        with pytest.raises(EncodingError, match="outside the noise key map"):
+            from_song(song)
+        return
+    score = from_song(song)
+    for voice in score.voices:
+        notes = [n for n in score.notes if n.voice == voice]
+        assert all(a.end_tick <= b.start_tick for a, b in zip(notes, notes[1:], strict=False))
+    assert sum(n.end_tick - n.start_tick for n in score.notes) == sum(
+        n.end_tick - n.start_tick for n in song.notes
+    )
