@@ -100,7 +100,7 @@ def increment_blocks(
         buf[:MAX_TAPS] += carry
         for source in sources:
             a, b = np.searchsorted(source.start, [lo, hi])
-            _scatter(buf, source.start - lo, source.rows, int(a), int(b))
+            _scatter(buf, source.start, lo, source.rows, int(a), int(b))
         carry = buf[hi - lo :]
         yield buf[: hi - lo]
 
@@ -162,18 +162,19 @@ def _kernel_rows(
 def _scatter(
     buf: npt.NDArray[np.float64],
     start: npt.NDArray[np.int64],
+    base: int,
     rows: Callable[[slice], npt.NDArray[np.float64]],
     first_event: int,
     stop_event: int,
 ) -> None:
-    """Add `rows(chunk)` at `buf[start[i]:start[i] + taps]` for events first_event..stop_event.
+    """Add `rows(chunk)` at `buf[start[i] − base:][:taps]` for events first_event..stop_event.
 
     `start` is ascending, so each chunk of events touches a short span of `buf`.
     """
     for a in range(first_event, stop_event, CHUNK_STEPS):
         chunk = slice(a, min(a + CHUNK_STEPS, stop_event))
         weights = rows(chunk)
-        first = start[chunk]
+        first = start[chunk] - base
         lo, hi = int(first[0]), int(first[-1]) + weights.shape[1]
         idx = (first - lo)[:, None] + np.arange(weights.shape[1])
         buf[lo:hi] += np.bincount(idx.ravel(), weights.ravel(), minlength=hi - lo)
