@@ -173,7 +173,20 @@ def test_write_keeps_tempo_time_signature_and_track_names(tmp_path):
         end_tick=1920,
     )
     path = write_midi(song, tmp_path / "out.mid")
-    assert mido.MidiFile(path).type == 1
+    # mido, an independent parser, reads the same file
+    mid = mido.MidiFile(path)
+    assert mid.type == 1
+    assert [t.name for t in mid.tracks] == ["Conductor", "Lead", "Drums"]
+    metas = [(m.type, m.dict()) for m in mid.tracks[0] if m.is_meta]
+    assert [d["tempo"] for kind, d in metas if kind == "set_tempo"] == [400_000, 600_000]
+    assert [
+        (d["numerator"], d["denominator"]) for kind, d in metas if kind == "time_signature"
+    ] == [
+        (3, 4),
+        (6, 8),
+    ]
+    notes_on = [m for t in mid.tracks for m in t if m.type == "note_on" and m.velocity > 0]
+    assert [(m.note, m.velocity, m.channel) for m in notes_on] == [(60, 90, 0), (38, 100, 9)]
     assert read_midi(path) == song
     assert not [p for p in tmp_path.iterdir() if p.name != "out.mid"]  # no temp file left
 

@@ -4,7 +4,7 @@ Reading (through `chipline.smf`) is tolerant of what real files contain (unknown
 system bytes, running status, note-on velocity 0, overlapping or never-closed notes, malformed
 key signatures) and strict about garbage: anything that is not a readable MIDI file raises
 `MidiFileError` naming the file and the problem. Every repair is counted and logged once per
-file. Writing goes through mido.
+file. Writing produces plain type 1 files.
 """
 
 from __future__ import annotations
@@ -17,12 +17,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import mido
 import numpy as np
 import numpy.typing as npt
 
 from chipline.errors import MidiFileError
-from chipline.smf import NOTE_ON, PROGRAM, RawFile, SmfError, parse_smf
+from chipline.smf import (
+    NOTE_OFF,
+    NOTE_ON,
+    PROGRAM,
+    RawFile,
+    SmfError,
+    meta_event,
+    parse_smf,
+    smf_bytes,
+    track_chunk,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -304,61 +313,64 @@ def write_midi(song: Song, path: str | os.PathLike[str]) -> Path:
     """Write `song` as a type 1 MIDI file, atomically (a reader never sees a partial file).
 
     One MIDI track per entry of `song.track_names`; tempo and time signatures go in the first.
+
+    Raises:
+        ValueError: a note's pitch, velocity, channel or program is outside MIDI's range.
     """
     path = Path(path)
-    mid = mido.MidiFile(type=1, ticks_per_beat=song.ticks_per_beat)
     num_tracks = max([len(song.track_names)] + [n.track + 1 for n in song.notes])
+    by_track: list[list[Note]] = [[] for _ in range(num_tracks)]
+    for n in song.notes:
+        by_track[n.track].append(n)
+    chunks = []
     for index in range(num_tracks):
-        events: list[tuple[int, int, mido.Message | mido.MetaMessage]] = []
+        events: list[tuple[int, int, bytes]] = []
         name = song.track_names[index] if index < len(song.track_names) else ""
         if name:
-            events.append((0, 0, mido.MetaMessage("track_name", name=name)))
+            events.append((0, 0, meta_event(0x03, name.encode("latin-1", errors="replace"))))
         if index == 0:
-            for t in song.tempos:
-                events.append((t.tick, 1, mido.MetaMessage("set_tempo", tempo=t.us_per_beat)))
-            for s in song.time_signatures:
-                meta = mido.MetaMessage(
-                    "time_signature", numerator=s.numerator, denominator=s.denominator
-                )
-                events.append((s.tick, 1, meta))
-        events.extend(_note_events(n for n in song.notes if n.track == index))
+            events.extend(_conductor_events(song))
+        events.extend(_note_events(by_track[index]))
         events.sort(key=lambda e: (e[0], e[1]))
-        track = mido.MidiTrack()
-        last = 0
-        for tick, _, msg in events:
-            track.append(msg.copy(time=tick - last))
-            last = tick
-        track.append(mido.MetaMessage("end_of_track", time=max(0, song.end_tick - last)))
-        mid.tracks.append(track)
-    return _atomic_save(mid, path)
+        chunks.append(track_chunk([(tick, data) for tick, _, data in events], song.end_tick))
+    data = smf_bytes(1, song.ticks_per_beat, chunks)
+    return _atomic_write(data, path)
 
 
-def _note_events(
-    notes: Iterable[Note],
-) -> list[tuple[int, int, mido.Message | mido.MetaMessage]]:
-    # Sort keys at one tick: meta (1) < note off (2) < program (3) < note on (4), so a note that
-    # ends where the next one starts at the same pitch stays two notes.
-    events: list[tuple[int, int, mido.Message | mido.MetaMessage]] = []
-    programs: dict[int, int] = {}
-    for n in sorted(notes):
-        if programs.get(n.channel, 0) != n.program or n.channel not in programs:
-            programs[n.channel] = n.program
-            if n.program or n.start_tick:
-                msg = mido.Message("program_change", channel=n.channel, program=n.program)
-                events.append((n.start_tick, 3, msg))
-        on = mido.Message("note_on", channel=n.channel, note=n.pitch, velocity=n.velocity)
-        off = mido.Message("note_off", channel=n.channel, note=n.pitch, velocity=0)
-        events.append((n.start_tick, 4, on))
-        events.append((n.end_tick, 2, off))
+def _conductor_events(song: Song) -> list[tuple[int, int, bytes]]:
+    events = [(t.tick, 1, meta_event(0x51, t.us_per_beat.to_bytes(3, "big"))) for t in song.tempos]
+    for s in song.time_signatures:
+        power = s.denominator.bit_length() - 1  # the denominator is stored as a power of two
+        payload = bytes((s.numerator, power, 24, 8))  # 24 clocks a click, 8 32nds a quarter
+        events.append((s.tick, 1, meta_event(0x58, payload)))
     return events
 
 
-def _atomic_save(mid: mido.MidiFile, path: Path) -> Path:
+def _note_events(notes: Iterable[Note]) -> list[tuple[int, int, bytes]]:
+    # Sort keys at one tick: meta (1) < note off (2) < program (3) < note on (4), so a note that
+    # ends where the next one starts at the same pitch stays two notes.
+    events: list[tuple[int, int, bytes]] = []
+    programs: dict[int, int] = {}
+    for n in sorted(notes):
+        if not (0 <= n.pitch < 128 and 0 < n.velocity < 128 and 0 <= n.channel < 16):
+            raise ValueError(f"{n}: pitch, velocity or channel outside MIDI's range")
+        if programs.get(n.channel) != n.program:
+            if not 0 <= n.program < 128:
+                raise ValueError(f"{n}: program outside MIDI's range")
+            programs[n.channel] = n.program
+            if n.program or n.start_tick:
+                events.append((n.start_tick, 3, bytes((PROGRAM | n.channel, n.program))))
+        events.append((n.start_tick, 4, bytes((NOTE_ON | n.channel, n.pitch, n.velocity))))
+        events.append((n.end_tick, 2, bytes((NOTE_OFF | n.channel, n.pitch, 0))))
+    return events
+
+
+def _atomic_write(data: bytes, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            mid.save(file=f)
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,4 +1,4 @@
-"""A tolerant reader of the Standard MIDI File byte format: chunks, events, running status.
+"""The Standard MIDI File byte format: a tolerant reader and a small writer.
 
 It reads the way careful players do: unknown chunks are skipped (as the SMF spec asks),
 system messages that are illegal in a file (F1-F6, F8-FE) are skipped, running status survives
@@ -142,3 +142,36 @@ def _varlen(data: bytes, pos: int, end: int) -> tuple[int, int]:
 
 def _count(repairs: dict[str, int], what: str) -> None:
     repairs[what] = repairs.get(what, 0) + 1
+
+
+def write_varlen(value: int) -> bytes:
+    """A MIDI variable-length quantity (7 bits a byte, high bit set on all but the last)."""
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def track_chunk(events: list[tuple[int, bytes]], end_tick: int) -> bytes:
+    """An MTrk chunk from (absolute tick, event bytes) pairs in time order, closed at `end_tick`."""
+    body = bytearray()
+    last = 0
+    for tick, event in events:
+        body += write_varlen(tick - last)
+        body += event
+        last = tick
+    body += write_varlen(max(0, end_tick - last)) + b"\xff\x2f\x00"
+    return b"MTrk" + len(body).to_bytes(4, "big") + bytes(body)
+
+
+def smf_bytes(fmt: int, ticks_per_beat: int, tracks: list[bytes]) -> bytes:
+    """A whole MIDI file from its track chunks."""
+    header = b"MThd" + (6).to_bytes(4, "big") + fmt.to_bytes(2, "big")
+    header += len(tracks).to_bytes(2, "big") + ticks_per_beat.to_bytes(2, "big")
+    return header + b"".join(tracks)
+
+
+def meta_event(kind: int, payload: bytes) -> bytes:
+    return bytes((0xFF, kind)) + write_varlen(len(payload)) + payload
