@@ -28,6 +28,7 @@ from chipline.synth.driver import VoiceFrames
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 FAST_PERIOD_SAMPLES = 2.0  # LFSR periods shorter than this many samples use the closed form
+GROUP_FRAMES = 256  # closed-form frames evaluated together
 
 
 @dataclass(frozen=True)
@@ -137,18 +138,54 @@ def _closed_form(
     lead = (first - start) * table.gate[r1 - 1] - period * table.prefix[r1]
     # Sample boundary n is at (n − ½) samples; boundaries in frame k: n_first[k] ≤ n < n_first[k+1].
     n_first = np.ceil(sch.frame_start / cps + 0.5).astype(np.int64)
-    inside = n_first[active + 1] - n_first[active]
+    per_frame = _FrameParams(
+        n_first[active],
+        n_first[active + 1] - n_first[active],
+        sch.frame_start[active + 1].astype(np.float64),
+        first,
+        period,
+        r1,
+        lead,
+        value[active] / cps,
+        cps,
+    )
+    parts = [
+        _group_samples(per_frame, slice(a, a + GROUP_FRAMES), table, num_samples)
+        for a in range(0, len(active), GROUP_FRAMES)
+    ]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+@dataclass(frozen=True)
+class _FrameParams:
+    """Per sounding frame: first boundary, boundaries inside, end cycle, and integral terms."""
+
+    n_first: IntArray
+    inside: IntArray
+    end: FloatArray
+    first: FloatArray
+    period: FloatArray
+    r1: IntArray
+    lead: FloatArray
+    scale: FloatArray  # mixer value / cycles per sample
+    cycles_per_sample: float
+
+
+def _group_samples(
+    fp: _FrameParams, group: slice, table: _GateTable, num_samples: int
+) -> tuple[IntArray, FloatArray]:
+    """The samples of a group of frames (a group bounds the size of the temporaries)."""
+    inside = fp.inside[group]
     points = inside + 1  # the boundaries inside, then the frame's end
-    f = np.repeat(np.arange(len(active)), points)
+    f = np.repeat(np.arange(group.start, group.start + len(inside)), points)
     j = np.arange(points.sum()) - np.repeat(np.cumsum(points) - points, points)
-    n = n_first[active][f] + j
-    end = sch.frame_start[active + 1][f].astype(np.float64)
-    t = np.where(j == inside[f], end, (n - 0.5) * cps)
-    g = _integral(t - first[f], period[f], r1[f], lead[f], table)
+    n = fp.n_first[f] + j
+    t = np.where(j == fp.inside[f], fp.end[f], (n - 0.5) * fp.cycles_per_sample)
+    g = _integral(t - fp.first[f], fp.period[f], fp.r1[f], fp.lead[f], table)
     share = np.diff(g, prepend=0.0)
     share[j == 0] = g[j == 0]
     keep = (n >= 1) & (n <= num_samples)  # boundary n closes sample n − 1
-    return n[keep] - 1, share[keep] * value[active][f[keep]] / cps
+    return n[keep] - 1, share[keep] * fp.scale[f[keep]]
 
 
 def _integral(
