@@ -87,17 +87,22 @@ def test_loudness_cross_checked_with_ffmpeg(tmp_path, fake_chain):
     src = write_song(tmp_path / "a.mid", make_song(num_bars=8))
     result = render_file(src, tmp_path / "out", replace(CFG, loudness="console", formats=("wav",)))
     assert result.record["loudness"]["integrated_lufs"] == pytest.approx(-23.0, abs=0.5)
+    lufs, peak = _ffmpeg_ebur128(tmp_path / "out" / "a.wav")
+    assert lufs == pytest.approx(-23.0, abs=0.5)
+    assert peak <= -1.0 + 0.1  # ffmpeg's own true-peak meter, 0.1 dB of meter disagreement
+    assert result.record["loudness"]["true_peak_dbtp"] <= -1.0
+
+
+def _ffmpeg_ebur128(path: Path) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) measured by ffmpeg's ebur128 filter."""
     log = subprocess.run(
-        ["ffmpeg", "-nostats", "-i", str(tmp_path / "out" / "a.wav"), "-af",
-         "ebur128=peak=true", "-f", "null", "-"],
+        ["ffmpeg", "-nostats", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
         capture_output=True, text=True, check=True,
     ).stderr  # fmt: skip
     summary = log[log.rindex("Summary:") :]
     lufs = float(summary.split("I:")[1].split("LUFS")[0])
     peak = float(summary.split("Peak:")[1].split("dBFS")[0])
-    assert lufs == pytest.approx(-23.0, abs=0.5)
-    assert peak <= -1.0 + 0.1  # ffmpeg's own true-peak meter, 0.1 dB of meter disagreement
-    assert result.record["loudness"]["true_peak_dbtp"] <= -1.0
+    return lufs, peak
 
 
 def test_stems_and_no_loop(tmp_path, fake_chain):
@@ -234,3 +239,6 @@ def test_real_chain_vrc6_pal_meets_loudness_through_the_limiter(tmp_path):
     wav, _ = soundfile.read(tmp_path / "out" / "theme.wav", dtype="float32")
     assert integrated_lufs(wav, SR) == pytest.approx(-16.0, abs=0.5)
     assert true_peak_dbtp(wav, loop=True) <= -1.0
+    lufs, peak = _ffmpeg_ebur128(tmp_path / "out" / "theme.wav")  # an independent meter agrees
+    assert lufs == pytest.approx(-16.0, abs=0.5)
+    assert peak <= -1.0
