@@ -27,7 +27,6 @@ def test_name_taken_sees_outputs_and_manifest_entries(tmp_path: Path) -> None:
     assert name_taken(tmp_path, "x")
     assert name_taken(tmp_path, "y")
     assert not name_taken(tmp_path, "x-2")
-    assert not name_taken(tmp_path, "[x]")
 
 
 def test_deliver_renames_audio_before_manifest_entries(tmp_path: Path) -> None:

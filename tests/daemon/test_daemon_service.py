@@ -173,3 +173,21 @@ def test_a_second_daemon_on_the_same_inbox_names_the_first(layout: Layout) -> No
         pytest.raises(DaemonError, match=rf"already watching.*pid {os.getpid()}"),
     ):
         Daemon(layout, FAST, ok_job).run()
+
+
+def test_an_output_folder_that_cannot_be_written_fails_jobs_not_the_daemon(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = layout.inbox.parent / "not-a-folder"
+    blocker.write_bytes(b"")
+    monkeypatch.setattr(Layout, "staging", lambda self, job_id: blocker / str(job_id))
+    with running_daemon(layout, ok_job, dataclasses.replace(FAST, max_attempts=2)):
+        drop(layout, "first.mid", midi_bytes(1))
+        wait_until(lambda: settled(layout, 1), 20, "the job to fail")
+        monkeypatch.undo()  # the folder is writable again
+        drop(layout, "second.mid", midi_bytes(2))
+        wait_until(lambda: settled(layout, 2), 20, "the next job")
+    error = (layout.failed / "first.mid.error.txt").read_text()
+    assert "cannot prepare" in error
+    assert "attempts: 2" in error
+    assert [p.name for p in layout.done.iterdir()] == ["second.mid"]

@@ -20,11 +20,13 @@ class DaemonConfig:
         max_attempts: tries per job for transient failures (timeouts, renderer hiccups).
         backoff_sec: wait before the 2nd try; doubles per try, capped at `backoff_max_sec`.
         backoff_max_sec: the longest wait between tries.
-        skip_duplicates: a file whose content was already rendered (or is queued) goes
-            straight to `done/` without rendering again.
+        skip_duplicates: a file whose content was already rendered goes straight to `done/`
+            without rendering again.
         overwrite: a new version of a file reuses its output name instead of getting a new one.
         shutdown_grace_sec: on SIGTERM/SIGINT, running jobs get this long to finish before
             they are stopped and re-queued.
+        refresh_sec: while a batch drains, the output folder's manifest is rebuilt at most this
+            often (and always once the queue is idle).
     """
 
     num_workers: int = 0
@@ -38,6 +40,7 @@ class DaemonConfig:
     skip_duplicates: bool = True
     overwrite: bool = False
     shutdown_grace_sec: float = 10.0
+    refresh_sec: float = 10.0
 
     def workers(self) -> int:
         """The worker count to start: `num_workers`, or the number of CPU cores when 0."""

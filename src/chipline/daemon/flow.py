@@ -77,15 +77,15 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+OUTPUT_SUFFIXES = (".ogg", ".wav", ".mp3", ".mid", ".png", ".flac")
+
+
 def name_taken(out_dir: Path, name: str) -> bool:
-    """Whether `out_dir` already holds outputs called `name` (made before this queue existed)."""
+    """Whether `out_dir` already holds outputs called `name` (made before this queue existed):
+    its track record, or an audio, MIDI or picture file of that name."""
     if (out_dir / ".chipline" / "tracks" / f"{name}.json").exists():
         return True
-    return any(p.name.startswith(f"{name}.") for p in out_dir.glob(f"{_glob_escape(name)}.*"))
-
-
-def _glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+    return any((out_dir / f"{name}{suffix}").exists() for suffix in OUTPUT_SUFFIXES)
 
 
 def deliver(staging: Path, out_dir: Path, outputs: tuple[str, ...]) -> list[str]:

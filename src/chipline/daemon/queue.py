@@ -127,7 +127,9 @@ class JobQueue:
         overwrite: bool,
         name_taken: Callable[[str], bool],
     ) -> Job:
-        """Record a new file: `queued` with a fresh output name, or `skipped` as a duplicate.
+        """Record a new file: `queued` with a fresh output name, or `skipped` when the same
+        content was already rendered (`done`; content still in flight is queued again, so a
+        copy never lands in done/ while its original may yet fail).
 
         The output name is `stem` (default: the file's stem); when another content already used
         it, in any letter case (or `name_taken(name)` says the output folder has it), `stem-2`,
@@ -138,8 +140,8 @@ class JobQueue:
             dup = None
             if skip_duplicates:
                 dup = db.execute(
-                    "SELECT id, out_name FROM jobs WHERE sha256 = ? AND state IN "
-                    "('queued', 'working', 'done') ORDER BY id LIMIT 1",
+                    "SELECT id, out_name FROM jobs WHERE sha256 = ? AND state = 'done' "
+                    "ORDER BY id LIMIT 1",
                     (sha256,),
                 ).fetchone()
             if dup is not None:

@@ -49,6 +49,7 @@ class Daemon:
         self._queue: JobQueue | None = None
         self._tracker = StabilityTracker(config.stable_sec)
         self._dirty = False
+        self._next_refresh = 0.0
 
     def request_stop(self, signum: int | None = None) -> None:
         """Stop taking new work; running jobs get `shutdown_grace_sec` to finish (thread- and
@@ -115,8 +116,13 @@ class Daemon:
         for outcome in pool.poll(timeout_sec):
             self._guard(self._handle, outcome)
         if self._dirty and self.after_delivery is not None:
-            self._dirty = False
-            self._guard(self.after_delivery, self.layout.out_dir)
+            # Rebuilding the manifest reads every track record: at once when the queue is
+            # idle, at most every `refresh_sec` while a batch drains (else a batch is O(n²)).
+            idle = not pool.busy_jobs() and self.queue.next_ready(time.time()) is None
+            if idle or time.monotonic() >= self._next_refresh:
+                self._dirty = False
+                self._next_refresh = time.monotonic() + self.config.refresh_sec
+                self._guard(self.after_delivery, self.layout.out_dir)
 
     def _guard(self, fn: Callable[..., object], *args: object) -> None:
         """One failing step is logged and skipped; the daemon keeps running."""
@@ -130,6 +136,9 @@ class Daemon:
             work_path = move_into(path, self.layout.work)
         except FileNotFoundError:
             return  # moved away or deleted before we took it
+        except PermissionError:
+            self._tracker.note(path)  # still open elsewhere (Windows): try again later
+            return
         self._enqueue(work_path, path.name)
 
     def _enqueue(self, work_path: Path, src_name: str) -> None:
@@ -154,9 +163,14 @@ class Daemon:
             if job is None:
                 return
             staging = self.layout.staging(job.id)
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir(parents=True)
             self.queue.start(job.id)
+            try:
+                shutil.rmtree(staging, ignore_errors=True)
+                staging.mkdir(parents=True)
+            except OSError as e:  # e.g. the output folder is not writable (now)
+                reason = f"cannot prepare {staging}: {e}"
+                self._failed_try(job.id, Outcome(job.id, False, 0.0, reason=reason, transient=True))
+                continue
             pool.submit(job.id, self.layout.work / job.work_name, staging, job.out_name)
 
     def _handle(self, outcome: Outcome) -> None:
