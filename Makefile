@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # A CPU build of torch; a range admitting newer releases would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test test-slow test-all check lint types fmt clean
+.PHONY: demo corpus model model-eval bench-jsb test test-slow test-all check lint types fmt clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,6 +18,37 @@ venv: $(BIN)/.installed
 demo: $(BIN)/.installed
 	$(BIN)/chipline make --out demo --overwrite
 	@echo "open demo/index.html to listen; demo/manifest.json lists every file"
+
+# The default model (src/chipline/models/default): corpus recipe, datasets, mix, training, export.
+# `make corpus` needs network access to PyPI (music21, build-time only) and Debian's archive.
+CORPUS ?= build/corpus
+RUN ?= build/runs/default
+TRAIN_SEC ?= 1380
+corpus:
+	python3 tools/build_corpus.py --out $(CORPUS)
+
+model: $(BIN)/.installed
+	for p in bach folk game; do \
+	  $(BIN)/chipline ingest $(CORPUS)/$$p --out build/data/$$p --transpose -3..3 || exit 1; done
+	$(BIN)/python tools/mix_datasets.py --out build/data/mix --train-tokens 6000000 \
+	  --eval-tokens 60000 bach=build/data/bach:0.35 folk=build/data/folk:0.35 game=build/data/game:0.30
+	timeout -s INT $(TRAIN_SEC) $(BIN)/chipline train --dataset build/data/mix --run-dir $(RUN) \
+	  --layer-sizes 128,128 --dropout 0.1 --batch-size 32 --window 128 --learning-rate 0.002 \
+	  --num-training-steps 3200 --eval-every 400 --checkpoint-every 200 --num-threads 1 --summary-frequency 50 \
+	  --seed 0 || [ $$? -eq 130 ]
+	cp $$(ls -d $(RUN)/checkpoints/step-* | tail -1)/config.json \
+	   $$(ls -d $(RUN)/checkpoints/step-* | tail -1)/model.safetensors src/chipline/models/default/
+
+# The quality numbers of the model card (held-out NLL per sub-corpus, Yang-Lerch per sub-corpus).
+model-eval: $(BIN)/.installed
+	$(BIN)/chipline eval src/chipline/models/default --max-tokens 100000 \
+	  --dataset build/data/bach --dataset build/data/folk --dataset build/data/game \
+	  --reference bach=$(CORPUS)/bach:build/data/bach --reference folk=$(CORPUS)/folk:build/data/folk \
+	  --reference game=$(CORPUS)/game:build/data/game --num-samples 50 --steps 128
+
+bench-jsb: $(BIN)/.installed
+	$(BIN)/python bench/jsb.py --minutes 20 --layer-sizes 128,128 --dropout 0.2 \
+	  --learning-rate 0.003 --transpose 1 --steps 6000 --checkpoint-every 100
 
 # pytest exits 5 when a marker selects no test; that is not a failure here.
 test: $(BIN)/.installed

@@ -70,6 +70,7 @@ def _register() -> None:
     cli.add_lazy("generate", "chipline.cli.generate:generate")
     cli.add_lazy("arrange", "chipline.cli.arrange:arrange")
     cli.add_lazy("make", "chipline.cli.make:make")
+    cli.add_lazy("eval", "chipline.cli.eval:eval_cmd")
 
 
 _register()

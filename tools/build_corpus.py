@@ -1,0 +1,210 @@
+"""Rebuild the default training corpus from public packages only (`make corpus`).
+
+    python3 tools/build_corpus.py --out build/corpus [--parts bach,folk,game] [--limit N]
+
+- bach: the 371 Riemenschneider chorales of music21's corpus (MusicXML by Margaret Greentree).
+- folk: O'Neill's Music of Ireland (1850 tunes) and Ryan's Mammoth Collection from music21's
+  corpus (ABC, several transcribers), de-duplicated by tune number and by note content; pieces
+  longer than 10 minutes after repeat expansion are dropped.
+- game: the music of Debian's `freedoom` and `freedm` (BSD-3-Clause; the D_* lumps of the WADs
+  are Standard MIDI files) and `simutrans-data` (Artistic-1.0), fetched with `apt-get download`
+  and unpacked with `dpkg-deb -x` (nothing is installed), de-duplicated by content.
+
+music21 is installed into a throwaway venv (`OUT/.venv-music21`); it is a dependency of this
+recipe only. Every piece gets a row in `OUT/corpus.csv`: part, file, source, licence, sha256.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import struct
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+MUSIC21 = "music21>=9"
+DEBIAN = ("freedoom", "freedm", "simutrans-data")
+FOLK_LICENCE = "public-domain tunes; ABC transcriptions distributed with music21 by permission"
+LICENCES = {
+    "bach": "public-domain music; MusicXML encodings by Margaret Greentree (jsbchorales.net), "
+    "distributed with music21 (BSD-3-Clause) by permission",
+    "oneills1850": FOLK_LICENCE,
+    "ryansMammoth": FOLK_LICENCE,
+    "freedoom": "BSD-3-Clause (Freedoom project)",
+    "freedm": "BSD-3-Clause (Freedoom project)",
+    "simutrans-data": "Artistic-1.0 (Simutrans project)",
+}
+MAX_SECONDS = 600.0
+
+
+def music21_export(out: Path, part: str, limit: int) -> list[dict[str, str]]:
+    """Runs inside the music21 venv: write MIDI files for `part`; returns the CSV rows."""
+    from music21 import corpus  # noqa: PLC0415 - only the venv has it
+
+    rows: list[dict[str, str]] = []
+    folder = out / part
+    folder.mkdir(parents=True, exist_ok=True)
+    if part == "bach":
+        for path in corpus.chorales.Iterator(returnType="filename"):
+            if limit and len(rows) >= limit:
+                break
+            score = corpus.parse(path)
+            rows += _write(score, folder / f"bach__{_base(path)}.mid", "bach", str(path))
+        return rows
+    seen_numbers: set[str] = set()
+    seen_notes: set[str] = set()
+    for collection in ("oneills1850", "ryansMammoth"):
+        for path in sorted(corpus.getComposer(collection)):
+            opus = corpus.parse(path)
+            for score in getattr(opus, "scores", [opus]):
+                if limit and len(rows) >= limit:
+                    return rows
+                number = str(score.metadata.number if score.metadata else "")
+                key = f"{collection}:{number}"
+                if number and key in seen_numbers:
+                    continue
+                seen_numbers.add(key)
+                name = f"{collection}__{_base(path)}__{number or len(rows)}.mid"
+                written = _write(score, folder / name, collection, f"{path}#{number}")
+                for row in written:
+                    if row["notes_sha256"] in seen_notes:
+                        (folder / row["file"]).unlink()
+                        continue
+                    seen_notes.add(row["notes_sha256"])
+                    rows.append(row)
+    return rows
+
+
+def _base(path: object) -> str:
+    """`bach/bwv153.3.mxl` or `bwv153.3` -> `bwv153.3` (Path.stem would cut the `.3`)."""
+    name = str(path).replace("\\", "/").rsplit("/", 1)[-1]
+    for suffix in (".mxl", ".musicxml", ".xml", ".krn", ".abc"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def _write(score, path: Path, licence_key: str, source: str) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    try:
+        expanded = score.expandRepeats() if hasattr(score, "expandRepeats") else score
+    except Exception:  # noqa: BLE001 - malformed repeats: keep the score as written
+        expanded = score
+    try:
+        if float(expanded.seconds or 0) > MAX_SECONDS:
+            return []
+    except Exception:  # noqa: BLE001, S110 - no tempo information: keep it
+        pass
+    try:
+        expanded.write("midi", fp=str(path))
+    except Exception:  # noqa: BLE001 - music21's writer trips on some measures: write it flat
+        try:
+            expanded = expanded.flatten()
+            expanded.write("midi", fp=str(path))
+        except Exception as e:  # noqa: BLE001 - one bad encoding must not stop the corpus
+            print(f"skipped {source}: {e}", file=sys.stderr)
+            return []
+    flat = expanded.flatten().notes
+    notes = sorted((float(n.offset), n.pitch.midi) for n in flat if hasattr(n, "pitch"))
+    digest = hashlib.sha256(repr(notes).encode()).hexdigest()
+    return [_row(path, licence_key, source, notes_sha256=digest)]
+
+
+def _row(path: Path, licence_key: str, source: str, **extra: str) -> dict[str, str]:
+    data = path.read_bytes()
+    return {"part": path.parent.name, "file": path.name, "source": source,
+            "licence": LICENCES[licence_key], "sha256": hashlib.sha256(data).hexdigest(),
+            **extra}  # fmt: skip
+
+
+def wad_midi_lumps(wad: bytes) -> list[tuple[str, bytes]]:
+    """(name, data) of every lump of a Doom WAD whose data is a Standard MIDI file."""
+    magic, count, table = struct.unpack_from("<4sii", wad, 0)
+    if magic not in (b"IWAD", b"PWAD"):
+        raise ValueError("not a WAD file")
+    lumps = []
+    for k in range(count):
+        pos, size, raw = struct.unpack_from("<ii8s", wad, table + 16 * k)
+        data = wad[pos : pos + size]
+        if data[:4] == b"MThd":
+            lumps.append((raw.rstrip(b"\0").decode("ascii", "replace"), data))
+    return lumps
+
+
+def debian_game_music(out: Path, work: Path) -> list[dict[str, str]]:
+    """Download the Debian packages, unpack them, copy out their MIDI (deduplicated)."""
+    subprocess.run(["apt-get", "download", *DEBIAN], cwd=work, check=True)
+    folder = out / "game"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows, seen = [], set()
+    for deb in sorted(work.glob("*.deb")):
+        package = subprocess.run(["dpkg-deb", "-f", str(deb), "Package"], check=True,
+                                 capture_output=True, text=True).stdout.strip()  # fmt: skip
+        version = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], check=True,
+                                 capture_output=True, text=True).stdout.strip()  # fmt: skip
+        root = work / package
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+        found: list[tuple[str, str, bytes]] = []
+        for wad in sorted(root.rglob("*.wad")):
+            found += [(f"{package}__{name}.mid", f"{wad.name}:{name}", data)
+                      for name, data in wad_midi_lumps(wad.read_bytes())]  # fmt: skip
+        for mid in sorted(root.rglob("*.mid")):
+            found.append((f"{package}__{mid.name}", mid.name, mid.read_bytes()))
+        for name, where, data in found:
+            digest = hashlib.sha256(data).hexdigest()
+            if digest in seen:
+                continue
+            seen.add(digest)
+            (folder / name).write_bytes(data)
+            rows.append(_row(folder / name, package, f"Debian {package} {version}: {where}"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("build/corpus"))
+    parser.add_argument("--parts", default="bach,folk,game")
+    parser.add_argument("--limit", type=int, default=0, help="pieces per music21 part (testing)")
+    parser.add_argument("--music21-part", help=argparse.SUPPRESS)  # internal: runs in the venv
+    args = parser.parse_args()
+    out = args.out.resolve()
+    if args.music21_part:
+        rows = music21_export(out, args.music21_part, args.limit)
+        _write_csv(out / f".{args.music21_part}.csv", rows)
+        return
+    rows: list[dict[str, str]] = []
+    parts = args.parts.split(",")
+    m21 = [p for p in parts if p in ("bach", "folk")]
+    if m21:
+        venv = out / ".venv-music21"
+        if not (venv / "bin" / "python").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", MUSIC21], check=True)
+        for part in m21:
+            export = ["--out", str(out), "--music21-part", part, "--limit", str(args.limit)]
+            subprocess.run([str(venv / "bin" / "python"), __file__, *export], check=True)
+            rows += _read_csv(out / f".{part}.csv")
+    if "game" in parts:
+        with tempfile.TemporaryDirectory(prefix="corpus-debs-") as work:
+            rows += debian_game_music(out, Path(work))
+    _write_csv(out / "corpus.csv", rows)
+    counts = {p: sum(r["part"] == p for r in rows) for p in ("bach", "folk", "game")}
+    print(f"{len(rows)} pieces in {out}: {counts}; sources and licences in corpus.csv")
+
+
+def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
+    fields = ["part", "file", "source", "licence", "sha256", "notes_sha256"]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+if __name__ == "__main__":
+    main()
