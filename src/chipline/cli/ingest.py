@@ -48,12 +48,23 @@ _DIR = click.Path(path_type=Path)
 )
 @click.option("--seed", "split_seed", type=int, help="Seed of the train/eval split [0].")
 @click.option("--workers", "num_workers", type=int, help="Worker processes [one per CPU].")
+@click.option(
+    "--codec",
+    type=click.Choice(["polyphony", "chipvoice"]),
+    default="polyphony",
+    help="polyphony (Magenta's) or chipvoice (arranged for the chip, in bars) [polyphony].",
+)
+@click.option("--chip", "chips", multiple=True, help="chipvoice: chips to arrange for [nes].")
+@click.option("--max-bars", type=int, help="chipvoice: longest window in bars [16].")
 def ingest(
     midi_dir: Path | None,
     out: Path | None,
     input_dir: Path | None,
     config_file: Path | None,
     transpose: str | None,
+    codec: str,
+    chips: tuple[str, ...],
+    max_bars: int | None,
     **flags: Any,
 ) -> None:
     """Encode the MIDI files in MIDI_DIR into a dataset folder for `chipline train`.
@@ -67,10 +78,28 @@ def ingest(
     cfg = load_toml(config_file, DatasetConfig, "dataset") if config_file else DatasetConfig()
     if transpose is not None:
         flags["transpose_min"], flags["transpose_max"] = _range(transpose)
+    if codec == "chipvoice":
+        counts = _ingest_chipvoice(source, out, flags, chips, max_bars)
+        click.echo(_summary(out, counts))
+        return
     cfg = override(cfg, **flags)
     with _Bar() as bar:
         counts = build_dataset(source, out, cfg, progress=bar.update)
     click.echo(_summary(out, counts))
+
+
+def _ingest_chipvoice(
+    source: Path, out: Path, flags: dict[str, Any], chips: tuple[str, ...], max_bars: int | None
+) -> dict[str, Any]:
+    from chipline.dataset.chipvoice import ChipVoiceDatasetConfig, build_chipvoice_dataset
+
+    keys = ("transpose_min", "transpose_max", "eval_ratio", "split_seed", "split_file")
+    given = {k: flags[k] for k in (*keys, "recursive", "num_workers") if flags.get(k) is not None}
+    if chips:
+        given["chips"] = chips
+    if max_bars is not None:
+        given["max_bars"] = max_bars
+    return build_chipvoice_dataset(source, out, override(ChipVoiceDatasetConfig(), **given))
 
 
 def _source(midi_dir: Path | None, input_dir: Path | None) -> Path:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from chipline.encoding.polyphony import CODEC_NAME, CODEC_VERSION, VOCAB_SIZE
+from chipline.encoding import chipvoice, polyphony
 from chipline.errors import DatasetError
 
 FORMAT = "chipline-dataset"
@@ -30,6 +30,11 @@ FORMAT_VERSION = 1
 META_FILE = "meta.json"
 REPORT_FILE = "report.jsonl"
 SPLIT_FILES = {"train": "training_poly_tracks.npz", "eval": "eval_poly_tracks.npz"}
+# codec name → (version, vocabulary size) of the codecs a dataset may hold
+CODECS = {
+    polyphony.CODEC_NAME: (polyphony.CODEC_VERSION, polyphony.VOCAB_SIZE),
+    chipvoice.CODEC_NAME: (chipvoice.CODEC_VERSION, chipvoice.VOCAB_SIZE),
+}
 _REBUILD = "rebuild it with `chipline ingest MIDI_DIR --out DATASET`"
 
 
@@ -145,11 +150,12 @@ def _read_meta(path: Path) -> dict[str, Any]:
         raise DatasetError(f"{path / META_FILE}: unreadable ({e}); {_REBUILD}") from e
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise DatasetError(f"{path / META_FILE}: not a chipline dataset; {_REBUILD}")
+    codec = meta.get("codec") if meta.get("codec") in CODECS else polyphony.CODEC_NAME
     expected = {
         "format_version": FORMAT_VERSION,
-        "codec": CODEC_NAME,
-        "codec_version": CODEC_VERSION,
-        "vocab_size": VOCAB_SIZE,
+        "codec": codec,
+        "codec_version": CODECS[str(codec)][0],
+        "vocab_size": CODECS[str(codec)][1],
     }
     for key, want in expected.items():
         if meta.get(key) != want:

@@ -154,7 +154,7 @@ def encode(
     if density is not None:
         header = replace(header, density=density)
     spb = steps_per_bar(header.meter)
-    tokens = _header_tokens(header)
+    tokens = header_tokens(header)
     by_bar: dict[int, list[ChipNote]] = {}
     for note in norm.notes:
         by_bar.setdefault(note.start_tick // spb, []).append(note)
@@ -240,7 +240,8 @@ def read_header(tokens: npt.NDArray[np.int64]) -> Header:
     )
 
 
-def _header_tokens(h: Header) -> list[int]:
+def header_tokens(h: Header) -> list[int]:
+    """START and the seven header tokens of `h` (its qpm must be one of TEMPO_BINS)."""
     return [
         START,
         CHIP_BASE + CHIPS.index(h.chip),

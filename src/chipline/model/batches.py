@@ -41,17 +41,28 @@ def load_splits(path: Path) -> tuple[Split, Split]:
     from chipline.dataset import load_dataset
 
     data = load_dataset(path)
+    vocab_size = int(data.meta.get("vocab_size", VOCAB_SIZE))
     return (
-        _checked(data.train.tokens, data.train.offsets, path),
-        _checked(data.eval.tokens, data.eval.offsets, path),
+        _checked(data.train.tokens, data.train.offsets, path, vocab_size),
+        _checked(data.eval.tokens, data.eval.offsets, path, vocab_size),
     )
 
 
-def _checked(tokens: np.ndarray, offsets: np.ndarray, where: Path) -> Split:
+def dataset_codec(path: Path) -> tuple[str, int]:
+    """(codec name, vocabulary size) of a dataset folder, from its meta.json."""
+    from chipline.dataset import load_dataset
+
+    meta = load_dataset(path).meta
+    return str(meta["codec"]), int(meta["vocab_size"])
+
+
+def _checked(
+    tokens: np.ndarray, offsets: np.ndarray, where: Path, vocab_size: int = VOCAB_SIZE
+) -> Split:
     tokens, offsets = np.asarray(tokens), np.asarray(offsets, np.int64)
     ok = offsets.ndim == 1 and offsets.size >= 1 and offsets[0] == 0
     ok = ok and offsets[-1] == tokens.size and bool(np.all(np.diff(offsets) >= 0))
-    if not ok or (tokens.size and int(tokens.max()) >= VOCAB_SIZE):
+    if not ok or (tokens.size and int(tokens.max()) >= vocab_size):
         raise DatasetError(f"{where}: inconsistent tokens/offsets; {_REBUILD}")
     return Split(tokens.astype(np.uint16, copy=False), offsets)
 

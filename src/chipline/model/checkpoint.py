@@ -32,6 +32,8 @@ FORMAT_VERSION = 1
 ARCH = "lstm"
 CODEC = "polyphony"
 CODEC_VERSION = 1  # the polyphony codec's token layout version these weights were trained on
+# codec name → the token layout version of it that this chipline reads
+CODEC_VERSIONS = {CODEC: CODEC_VERSION, "chipvoice": 1}
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 CHECKPOINTS_DIR = "checkpoints"
@@ -45,14 +47,15 @@ def model_config(
     vocab_size: int,
     dropout: float,
     training: Mapping[str, Any] | None = None,
+    codec: str = CODEC,
 ) -> dict[str, Any]:
-    """The `config.json` dict for an LSTM over the polyphony codec."""
+    """The `config.json` dict for an LSTM over `codec` (polyphony or chipvoice)."""
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "arch": ARCH,
-        "codec": CODEC,
-        "codec_version": CODEC_VERSION,
+        "codec": codec,
+        "codec_version": CODEC_VERSIONS[codec],
         "vocab_size": int(vocab_size),
         "layer_sizes": [int(n) for n in layer_sizes],
         "dropout": float(dropout),
@@ -155,11 +158,11 @@ def load_config(model_dir: Path) -> dict[str, Any]:
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ModelError(f"{path}: not a chipline model config (format is not {FORMAT!r})")
     _check_version(path, config, "format_version", FORMAT_VERSION, "model file format")
-    if config.get("codec") != CODEC:
-        raise ModelError(
-            f"{path}: model uses codec {config.get('codec')!r}, this chipline reads {CODEC!r} only"
-        )
-    _check_version(path, config, "codec_version", CODEC_VERSION, f"{CODEC} encoding")
+    codec = config.get("codec")
+    if codec not in CODEC_VERSIONS:
+        known = ", ".join(map(repr, CODEC_VERSIONS))
+        raise ModelError(f"{path}: model uses codec {codec!r}, this chipline reads {known} only")
+    _check_version(path, config, "codec_version", CODEC_VERSIONS[codec], f"{codec} encoding")
     if config.get("arch") != ARCH:
         raise ModelError(f"{path}: unknown architecture {config.get('arch')!r} (expected {ARCH!r})")
     sizes = config.get("layer_sizes")

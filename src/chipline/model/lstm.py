@@ -28,6 +28,7 @@ class ModelConfig:
     vocab_size: int = 259
     layer_sizes: tuple[int, ...] = (256, 256, 256)  # Magenta's rnn_layer_sizes
     dropout: float = 0.5  # drop probability = 1 - Magenta's dropout_keep_prob
+    codec: str = "polyphony"  # the token codec (set from the dataset by `train`)
 
 
 PRESETS: dict[str, ModelConfig] = {
@@ -107,7 +108,11 @@ class PolyphonyLSTM(nn.Module):
     def file_config(self, training: dict | None = None) -> dict:
         """The model file's config.json for this network."""
         return model_config(
-            list(self.cfg.layer_sizes), self.cfg.vocab_size, self.cfg.dropout, training
+            list(self.cfg.layer_sizes),
+            self.cfg.vocab_size,
+            self.cfg.dropout,
+            training,
+            codec=self.cfg.codec,
         )
 
 
@@ -117,6 +122,7 @@ def config_from_file(config: dict) -> ModelConfig:
         vocab_size=int(config["vocab_size"]),
         layer_sizes=tuple(int(n) for n in config["layer_sizes"]),
         dropout=float(config.get("dropout", 0.0)),
+        codec=str(config.get("codec", "polyphony")),
     )
 
 

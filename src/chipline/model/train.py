@@ -21,7 +21,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,7 +31,15 @@ import torch.nn.functional as F
 
 from chipline.errors import ConfigError, ModelError
 from chipline.model import trainstate
-from chipline.model.batches import IGNORE_INDEX, Split, collate, epoch_plan, eval_plan, load_splits
+from chipline.model.batches import (
+    IGNORE_INDEX,
+    Split,
+    collate,
+    dataset_codec,
+    epoch_plan,
+    eval_plan,
+    load_splits,
+)
 from chipline.model.lstm import ModelConfig, PolyphonyLSTM
 
 logger = logging.getLogger(__name__)
@@ -88,6 +96,8 @@ def train(cfg: TrainConfig, dataset: Path, run_dir: Path, progress: Progress | N
     autocast, scaler = _precision(cfg.precision, device)
     run_dir = Path(run_dir)
     train_split, eval_split = load_splits(Path(dataset))
+    codec, vocab_size = dataset_codec(Path(dataset))
+    cfg = replace(cfg, model=replace(cfg.model, codec=codec, vocab_size=vocab_size))
     if train_split.lengths.size == 0 or int(train_split.lengths.max(initial=0)) < 2:
         raise ConfigError(f"{dataset}: the training split has no sequences to learn from")
     if cfg.num_threads > 0:

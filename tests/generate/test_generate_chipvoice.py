@@ -1,0 +1,113 @@
+"""Chip-voice sampling: every seeded output is playable and follows the controls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from chipvoice_models import tiny_model
+
+from chipline.chip import CHIP_VOICES, VOICES, ChipScore
+from chipline.encoding import chipvoice as cv
+from chipline.errors import ConfigError
+from chipline.generate.chipvoice import Controls, generate, random_controls
+from chipline.keys import Key
+
+NUM_SEEDS, OUTPUTS_PER_SEED = 50, 20  # 1,000 generations
+
+
+def violations(score: ChipScore, controls: Controls) -> list[str]:
+    """Every way `score` breaks the chip or the controls, checked from the notes alone."""
+    found = []
+    spb = cv.steps_per_bar(controls.meter)
+    if score.end_tick != controls.num_bars * spb:
+        found.append(f"end {score.end_tick} is not {controls.num_bars} bars")
+    if score.loop_start_tick != controls.intro_bars * spb:
+        found.append(f"loop start {score.loop_start_tick}")
+    for voice in CHIP_VOICES[score.chip]:
+        own = sorted((n for n in score.notes if n.voice == voice), key=lambda n: n.start_tick)
+        for a, b in zip(own, own[1:], strict=False):
+            if b.start_tick < a.end_tick:
+                found.append(f"{voice}: overlap at {b.start_tick}")
+        for n in own:
+            low, high = VOICES[voice].low, VOICES[voice].high
+            if not low <= n.pitches[0] <= high or len(n.pitches) != 1:
+                found.append(f"{voice}: pitch {n.pitches} out of {low}..{high}")
+            if not 0 <= n.start_tick < n.end_tick <= score.end_tick:
+                found.append(f"{voice}: note {n.start_tick}..{n.end_tick} outside the piece")
+    if {n.voice for n in score.notes} - set(CHIP_VOICES[controls.chip]):
+        found.append("a voice the chip does not have")
+    if controls.stinger:
+        for voice in ("Pulse 1", "Triangle"):
+            last = max((n for n in score.notes if n.voice == voice), key=lambda n: n.start_tick)
+            if last.pitches[0] % 12 != controls.key.tonic:
+                found.append(f"stinger's {voice} ends on {last.pitches[0]}, not the tonic")
+    return found
+
+
+def test_one_thousand_seeded_generations_are_playable():
+    model = tiny_model()
+    count, stingers, intros = 0, 0, 0
+    for seed in range(NUM_SEEDS):
+        rng = np.random.default_rng(seed)
+        controls = random_controls(rng)
+        shared = int(rng.integers(0, 2)) * max(1, controls.num_bars // 2)
+        for tokens in generate(model, controls, OUTPUTS_PER_SEED, rng, num_shared_bars=shared):
+            header = cv.read_header(tokens.astype(np.int64))
+            assert (header.key, header.num_bars, header.chip) == (
+                controls.key, controls.num_bars, controls.chip)  # fmt: skip
+            assert abs(header.qpm - controls.qpm) <= 2
+            assert violations(cv.decode(tokens), controls) == []
+            count += 1
+        stingers += controls.stinger
+        intros += controls.intro_bars > 0
+    assert count == 1000
+    assert stingers
+    assert intros
+
+
+def test_same_seed_same_music_and_variations_share_their_opening():
+    model = tiny_model()
+    controls = Controls(num_bars=4, key=Key(9, True), num_candidates=2)
+    first = generate(model, controls, 3, np.random.default_rng(7), num_shared_bars=2)
+    again = generate(model, controls, 3, np.random.default_rng(7), num_shared_bars=2)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    openings = [cv.decode(t) for t in first]
+    bars_two = [tuple(n for n in s.notes if n.start_tick < 32) for s in openings]
+    assert bars_two[0] == bars_two[1] == bars_two[2]
+    assert len({t.tobytes() for t in first}) == 3
+
+
+def test_in_key_pitches_stay_in_the_scale():
+    model = tiny_model(seed=3)
+    controls = Controls(num_bars=4, key=Key(2, False), num_candidates=1)
+    notes = [n for t in generate(model, controls, 4, np.random.default_rng(0))
+             for n in cv.decode(t).notes if n.voice != "Noise"]  # fmt: skip
+    assert notes
+    assert {(n.pitches[0] - 2) % 12 for n in notes} <= {0, 2, 4, 5, 7, 9, 11}
+
+
+def test_loop_candidates_pick_the_best_seam():
+    from chipline.generate.chipvoice import _Rows, seam_logp
+
+    model = tiny_model(seed=5)
+    one = Controls(num_bars=2, num_candidates=1)
+    many = Controls(num_bars=2, num_candidates=16)
+    picks = {}
+    for name, controls in (("one", one), ("many", many)):
+        outputs = generate(model, controls, 6, np.random.default_rng(1))
+        scores = []
+        for tokens in outputs:
+            rows = _Rows(model, list(tokens[:-1]), controls)
+            scores.append(seam_logp(rows, 0)[0])
+        picks[name] = np.mean(scores)
+    assert picks["many"] > picks["one"]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"num_bars": 0}, {"stinger": True, "num_bars": 8, "loop": False},
+     {"stinger": True, "loop": True, "num_bars": 2}, {"intro_bars": 4, "num_bars": 4}],
+)  # fmt: skip
+def test_impossible_controls_are_refused(changes):
+    with pytest.raises(ConfigError):
+        Controls(**changes)
