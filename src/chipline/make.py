@@ -62,6 +62,11 @@ class MakeConfig:
     min_notes_per_bar: float = 3.0  # fewer pitched notes than this per bar: sample again
     max_attempts: int = 8
     model: str = ""  # model dir; empty: the bundled default model
+    # Chip-voice models only (`make_chipvoice`): the header controls and the form.
+    density: int = 2  # 0 sparse .. 3 busy
+    intro_bars: int = 0  # bars played once before the loop
+    stinger: bool = False  # a 1-4 bar one-shot ending on the tonic
+    variations: int = 1  # tracks per theme (they share their opening bars)
 
     def __post_init__(self) -> None:
         checks = {
@@ -70,6 +75,7 @@ class MakeConfig:
             "qpm": 20 <= self.qpm <= 400,
             "temperature": 0 < self.temperature <= 5,
             "max_attempts": self.max_attempts >= 1,
+            "variations": self.variations >= 1,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -189,7 +195,12 @@ def make(
     """
     out_dir = Path(out_dir)
     _clear(out_dir, render.overwrite)
-    model = load_generator(Path(cfg.model) if cfg.model else bundled_model_dir())
+    model_dir = Path(cfg.model) if cfg.model else bundled_model_dir()
+    from chipline.make_chipvoice import make_chipvoice, model_codec
+
+    if model_codec(model_dir) == "chipvoice":
+        return make_chipvoice(out_dir, model_dir, cfg, render, on_track)
+    model = load_generator(model_dir)
     songs = compose(model, cfg)
     source = out_dir / SOURCE_DIR
     source.mkdir(parents=True, exist_ok=True)

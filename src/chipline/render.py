@@ -143,6 +143,29 @@ def render_file(
     song = read_midi(midi_path, ReadLimits(max_duration_sec=config.max_duration_sec))
     _check_song(midi_path, song, config)
     score = _arrange(song, config)
+    return render_score(score, midi_path, out_dir, config, name=name, backend=backend,
+                        refresh=refresh)  # fmt: skip
+
+
+def render_score(
+    score: ChipScore,
+    midi_path: Path,
+    out_dir: Path,
+    config: RenderConfig = RenderConfig(),
+    *,
+    name: str | None = None,
+    backend: Backend | None = None,
+    refresh: bool = True,
+) -> TrackResult:
+    """Render and deliver an already arranged `score` (from `midi_path`) as `<name>.*`.
+
+    The loop runs from `score.loop_start_tick` to `score.end_tick`. Raises as `render_file`.
+    """
+    midi_path, out_dir = Path(midi_path), Path(out_dir)
+    name = check_name(name) if name is not None else unique_names([midi_path.stem])[0]
+    _prepare_folder(out_dir)
+    planned = _planned_paths(out_dir, name, config)
+    _check_targets(midi_path, planned, config.overwrite)
     backend = backend or get_backend(config.backend, config)
     with tempfile.TemporaryDirectory(prefix="chipline-") as work, ThreadPoolExecutor(2) as pool:
         arranged = Path(work) / f"{name}.mid"

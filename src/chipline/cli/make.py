@@ -27,6 +27,14 @@ from chipline.render import RenderConfig, TrackResult
 @click.option("--model", type=click.Path(exists=True, path_type=Path),
               help="Model dir or run dir [the bundled default model].")  # fmt: skip
 @click.option("--chip", type=click.Choice(["nes", "vrc6"]), help="Voices: nes (2A03) or vrc6.")
+@click.option(
+    "--loop/--no-loop", "loop_audio", default=None, help="Loopable tracks with loop points [loop]."
+)
+@click.option("--intro-bars", type=int, help="Chip-voice model: bars played once before the loop.")
+@click.option("--stinger", is_flag=True, default=None,
+              help="Chip-voice model: 1-4 bar one-shots ending on the tonic.")  # fmt: skip
+@click.option("--density", type=click.IntRange(0, 3), help="Chip-voice model: 0 sparse..3 busy.")
+@click.option("--variations", type=int, help="Chip-voice model: tracks per shared theme [1].")
 @click.option("--formats", callback=_formats, help="Comma list of ogg,wav,mp3 [ogg].")
 @click.option("--loudness", help="LUFS target or preset: default (-18), console, mobile, web.")
 @click.option("--backend", help="Render back end [chip].")
@@ -34,8 +42,8 @@ from chipline.render import RenderConfig, TrackResult
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="TOML file with [make] and [render] tables.")  # fmt: skip
 def make(out_dir: Path, model: Path | None, config_file: Path | None, chip: str | None,
-         formats: tuple[str, ...] | None, loudness: str | None, backend: str | None,
-         overwrite: bool | None, **flags: Any) -> None:  # fmt: skip
+         loop_audio: bool | None, formats: tuple[str, ...] | None, loudness: str | None,
+         backend: str | None, overwrite: bool | None, **flags: Any) -> None:  # fmt: skip
     """Write new tracks with the bundled model and render them into a game-ready folder.
 
     The folder holds each track as audio with loop points, its arranged MIDI, the generated
@@ -52,7 +60,7 @@ def make(out_dir: Path, model: Path | None, config_file: Path | None, chip: str 
     if config_file:
         render_base = load_toml(config_file, RenderConfig, "render")
     render = override(render_base, chip=chip, formats=formats, loudness=loudness,
-                      backend=backend, overwrite=overwrite)  # fmt: skip
+                      backend=backend, overwrite=overwrite, loop=loop_audio)  # fmt: skip
     with click.progressbar(length=cfg.num_tracks, label="rendering", file=sys.stderr) as bar:
 
         def advance(_: TrackResult | ChiplineError) -> None:

@@ -1,0 +1,69 @@
+"""`chipline make` with a chip-voice model: tempo from the MIDI, loop points in every file."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generate"))
+from chipvoice_models import tiny_model_dir  # noqa: E402
+
+from chipline.cli import cli  # noqa: E402
+from chipline.keys import estimate_key  # noqa: E402
+from chipline.score import read_midi  # noqa: E402
+from conftest import shared_data  # noqa: E402
+
+
+def _ogg_loop(path: Path) -> tuple[int, int]:
+    """LOOPSTART and LOOPLENGTH (samples) from the Vorbis comment header, read as bytes."""
+    data = path.read_bytes()[:20000]
+    start = re.search(rb"LOOPSTART=(\d+)", data)
+    length = re.search(rb"LOOPLENGTH=(\d+)", data)
+    assert start, f"{path.name}: no LOOPSTART tag"
+    assert length, f"{path.name}: no LOOPLENGTH tag"
+    return int(start.group(1)), int(length.group(1))
+
+
+def _make(runner, model: Path, out: Path, *extra: str):
+    args = ["make", "--model", str(model), "--out", str(out), "--loop", "--key", "A minor"]
+    result = runner.invoke(cli, [*args, "--qpm", "140", "--tracks", "4", *extra])
+    assert result.exit_code == 0, result.output
+    return sorted(out.glob("track-*.ogg"))
+
+
+def test_make_with_a_chipvoice_model_delivers_loops_at_the_tempo(runner, tmp_path):
+    model = tiny_model_dir(tmp_path / "model")
+    oggs = _make(runner, model, tmp_path / "out", "--bars", "4", "--intro-bars", "1")
+    assert len(oggs) == 4
+    bar_samples = 44100 * 4 * 60 / 140
+    for ogg in oggs:
+        song = read_midi(tmp_path / "out" / "source" / f"{ogg.stem}.mid")
+        assert song.tempos[0].qpm == pytest.approx(140, abs=0.01)
+        start, length = _ogg_loop(ogg)
+        assert start == pytest.approx(bar_samples, abs=2)
+        assert length == pytest.approx(3 * bar_samples, abs=2)
+
+
+def test_stingers_are_one_shots_without_loop_tags(runner, tmp_path):
+    model = tiny_model_dir(tmp_path / "model")
+    args = ["make", "--model", str(model), "--out", str(tmp_path / "out"), "--stinger"]
+    result = runner.invoke(cli, [*args, "--bars", "2", "--tracks", "1", "--key", "D"])
+    assert result.exit_code == 0, result.output
+    (ogg,) = (tmp_path / "out").glob("track-*.ogg")
+    assert b"LOOPSTART=" not in ogg.read_bytes()[:20000]
+
+
+@pytest.mark.slow
+def test_make_with_the_trained_chipvoice_model_is_in_a_minor(runner, tmp_path):
+    model = shared_data("..", "..", "wt", "chipvoice-model")  # see BENCHMARKS.md, chip-voice
+    oggs = _make(runner, model, tmp_path / "out", "--bars", "16")
+    assert len(oggs) == 4
+    for ogg in oggs:
+        song = read_midi(tmp_path / "out" / "source" / f"{ogg.stem}.mid")
+        pitched = [n for n in song.notes if not n.is_drum]
+        key = estimate_key([n.pitch for n in pitched], [n.end_tick - n.start_tick for n in pitched])
+        assert str(key) == "A minor"
+        assert _ogg_loop(ogg)[1] > 0
