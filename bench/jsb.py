@@ -1,12 +1,13 @@
 """JSB Chorales (Boulanger-Lewandowski 2012 split): train our LSTM, early-stop on valid, test NLL.
 
-    python bench/jsb.py [--minutes 12] [--layer-sizes 192,192] [--out bench/out/jsb]
+    python bench/jsb.py [--minutes 20] [--layer-sizes 128,128] [--out bench/out/jsb] [--resume]
 
 Trains `chipline.model.train` on the 229 training chorales (transposed by --transpose, the
 train split only), checkpoints every --checkpoint-every steps until --steps or --minutes, scores
-every checkpoint's frame NLL on the 76 validation chorales (`chipline.framenll`), and reports the
-best one's NLL on the 77 test chorales in nats per quarter-note frame, next to the published
-table and an independent-Bernoulli baseline fitted here. Needs torch.
+every checkpoint's frame NLL on the 76 validation chorales (`chipline.framenll`), and reports
+the best one's NLL on the 77 test chorales in nats per quarter-note frame, next to the published
+table and an independent-Bernoulli baseline fitted here. `--resume` trains an earlier run on for
+another --minutes; the training time reported is the total. Needs torch.
 """
 
 from __future__ import annotations
@@ -122,15 +123,19 @@ def main() -> None:
     parser.add_argument("--transpose", type=int, default=2, help="train on -N..N semitones")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", action="store_true", help="train --out's run on")
     args = parser.parse_args()
     data = json.loads(args.data.read_text())
     run_dir = args.out / "run"
-    if run_dir.exists():
-        sys.exit(f"{run_dir} exists; remove it or pass another --out")
-    dataset = write_jsb_dataset(
-        data, args.out / "dataset", range(-args.transpose, args.transpose + 1)
-    )
-    train_sec = train_capped(dataset, run_dir, args)
+    spent_file = args.out / "train_sec.json"
+    if run_dir.exists() and not args.resume:
+        sys.exit(f"{run_dir} exists; pass --resume to train on, or another --out")
+    dataset = args.out / "dataset"
+    if not args.resume:
+        write_jsb_dataset(data, dataset, range(-args.transpose, args.transpose + 1))
+    spent = json.loads(spent_file.read_text()) if spent_file.exists() else 0.0
+    train_sec = spent + train_capped(dataset, run_dir, args)
+    spent_file.write_text(json.dumps(train_sec))
     scores = []
     for step, path in list_checkpoints(run_dir):
         valid = frame_nll(NumpyLSTM(*load_model(path)), data["valid"])
