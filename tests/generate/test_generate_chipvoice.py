@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from chipvoice_models import tiny_model
@@ -111,3 +113,24 @@ def test_loop_candidates_pick_the_best_seam():
 def test_impossible_controls_are_refused(changes):
     with pytest.raises(ConfigError):
         Controls(**changes)
+
+
+def test_the_key_control_gives_pieces_in_that_key():
+    from chipline.keys import estimate_key
+
+    model = tiny_model(seed=11)  # random weights: their own pitch preferences pull elsewhere
+    keys = [Key(9, True), Key(7, False), Key(1, True), Key(10, False)]
+
+    def hits(**free: object) -> int:
+        count = 0
+        for key in keys:
+            controls = replace(Controls(num_bars=8, key=key, num_candidates=1), **free)
+            for tokens in generate(model, controls, 4, np.random.default_rng(0)):
+                notes = [n for n in cv.decode(tokens).notes if n.voice != "Noise"]
+                pitches = [n.pitches[0] for n in notes]
+                count += estimate_key(pitches, [n.end_tick - n.start_tick for n in notes]) == key
+        return count
+
+    controlled, free = hits(), hits(in_key=False, key_bias=0.0)
+    assert controlled >= 10, (controlled, free)  # of 16
+    assert controlled >= free + 6, (controlled, free)

@@ -42,6 +42,7 @@ class Controls:
     intro_bars: int = 0
     stinger: bool = False
     in_key: bool = True
+    key_bias: float = 2.0  # logit bonus for the tonic (and half for its third and fifth)
     temperature: float = 1.0
     num_candidates: int = 8  # last-bar candidates scored against the loop seam
 
@@ -56,8 +57,8 @@ class Controls:
             raise ConfigError("intro bars must be fewer than the bars, and need --loop")
         if not 0 <= self.density <= len(cv.DENSITY_LIMITS):
             raise ConfigError(f"density must be 0..{len(cv.DENSITY_LIMITS)}")
-        if self.temperature <= 0 or self.num_candidates < 1:
-            raise ConfigError("temperature must be > 0 and num_candidates >= 1")
+        if self.temperature <= 0 or self.num_candidates < 1 or self.key_bias < 0:
+            raise ConfigError("temperature must be > 0, num_candidates >= 1, key_bias >= 0")
 
 
 def header_tokens(controls: Controls) -> list[int]:
@@ -79,6 +80,7 @@ class _Rows:
         self.logp = np.zeros(1)
         self.state: State = model.initial_state(1)
         self.logits = np.zeros((1, model.vocab_size), np.float32)
+        self.bias = key_bias(controls, model.vocab_size)
         for token in prefix:
             self.grammars[0].advance(token)
             self.logits, self.state = model.step(np.array([token]), self.state)
@@ -129,13 +131,23 @@ class _Rows:
         allowed = np.stack(
             [constrain(self.grammars[i], self.controls, self.pitch[i]) for i in live]
         )
-        logits = self.logits[live].astype(np.float64) / self.controls.temperature
+        logits = (self.logits[live] + self.bias).astype(np.float64) / self.controls.temperature
         logits = np.where(allowed, logits, -np.inf)
         probs = np.exp(logits - logits.max(axis=1, keepdims=True))
         cumulative = np.cumsum(probs, axis=1)
         target = rng.random(len(live)) * cumulative[:, -1]
         picks = (cumulative <= target[:, None]).sum(axis=1)
         return np.minimum(picks, self.model.vocab_size - 1)
+
+
+def key_bias(controls: Controls, vocab_size: int) -> npt.NDArray[np.float32]:
+    """float32 (vocab_size,): added to the logits; favours the tonic triad's pitch classes."""
+    bias = np.zeros(vocab_size, np.float32)
+    third = 3 if controls.key.minor else 4
+    steps = (np.arange(128) - controls.key.tonic) % 12
+    weight = np.select([steps == 0, steps == third, steps == 7], [1.0, 0.75, 0.5], 0.0)
+    bias[cv.PITCH_BASE : cv.PITCH_BASE + 128] = controls.key_bias * weight
+    return bias
 
 
 def constrain(grammar: ChipVoiceGrammar, controls: Controls, pitch: int) -> npt.NDArray[np.bool_]:
