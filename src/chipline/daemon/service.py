@@ -109,11 +109,16 @@ class Daemon:
                     self._tracker.note(path)
             for path in self._tracker.ready():
                 self._guard(self._accept, path)
+                if pool.idle():
+                    self._dispatch(pool)  # start rendering while a big drop is still taken in
             self._dispatch(pool)
             self._collect(pool, self.config.poll_sec)
 
     def _collect(self, pool: WorkerPool, timeout_sec: float) -> None:
-        for outcome in pool.poll(timeout_sec):
+        outcomes = pool.poll(timeout_sec)
+        if outcomes:
+            self._dispatch(pool)  # refill the freed workers first, then the bookkeeping
+        for outcome in outcomes:
             self._guard(self._handle, outcome)
         if self._dirty and self.after_delivery is not None:
             # Rebuilding the manifest reads every track record: at once when the queue is
