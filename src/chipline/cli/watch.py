@@ -12,6 +12,7 @@ import click
 from chipline.config import load_toml, override
 from chipline.daemon import Daemon, DaemonConfig, Layout, serve
 from chipline.daemon.jobs import RenderJob, load_job, manifest_refresher
+from chipline.daemon.platform import InstanceLock
 from chipline.daemon.status import format_status, inbox_status
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -118,9 +119,10 @@ def watch(
         skip_duplicates=False if rerender_duplicates else None,
         overwrite=render_opts.get("overwrite"),
     )
+    layout = Layout(inbox.absolute(), out_dir.absolute())
+    InstanceLock(layout.state_dir).check()  # a clear message before the slow imports below
     _setup_logging(log_file)
     job = load_job(job_spec) if job_spec else RenderJob(_render_config(config_file, render_opts))
-    layout = Layout(inbox.absolute(), out_dir.absolute())
     daemon = Daemon(layout, cfg, job, after_delivery=manifest_refresher())
     click.echo(f"watching {inbox} → {out_dir} with {cfg.workers()} workers (Ctrl-C stops)")
     serve(daemon)

@@ -66,16 +66,24 @@ class InstanceLock:
         f = open(self.state_dir / LOCK_NAME, "a+b")  # noqa: SIM115 - held until release()
         if not _try_lock(f):
             f.close()
-            pid = read_pid(self.state_dir)
-            who = f"pid {pid}" if pid else "another process"
-            raise DaemonError(
-                f"{self.state_dir.parent}: a chipline daemon is already watching this inbox "
-                f"({who}); stop it first, or watch another folder"
-            )
+            raise self._held()
         self._file = f
         tmp = self.state_dir / f".{PID_NAME}.{os.getpid()}.tmp"
         tmp.write_text(f"{os.getpid()}\n")
         os.replace(tmp, self.state_dir / PID_NAME)
+
+    def check(self) -> None:
+        """Raise the `acquire` error now if a daemon holds the lock (without taking it)."""
+        if is_locked(self.state_dir):
+            raise self._held()
+
+    def _held(self) -> DaemonError:
+        pid = read_pid(self.state_dir)
+        who = f"pid {pid}" if pid else "another process"
+        return DaemonError(
+            f"{self.state_dir.parent}: a chipline daemon is already watching this inbox "
+            f"({who}); stop it first, or watch another folder"
+        )
 
     def release(self) -> None:
         """Drop the lock and the pid file (idempotent)."""
