@@ -134,3 +134,19 @@ def test_the_key_control_gives_pieces_in_that_key():
     controlled, free = hits(), hits(in_key=False, key_bias=0.0)
     assert controlled >= 10, (controlled, free)  # of 16
     assert controlled >= free + 6, (controlled, free)
+
+
+def test_density_sets_a_floor_of_notes_per_bar():
+    model = tiny_model(seed=2)
+
+    def per_bar(density: int) -> list[int]:
+        controls = Controls(num_bars=4, density=density, num_candidates=1)
+        counts = []
+        for tokens in generate(model, controls, 4, np.random.default_rng(0)):
+            score = cv.decode(tokens)
+            starts = [n.start_tick // 16 for n in score.notes if n.voice != "Noise"]
+            counts += [starts.count(bar) for bar in range(4)]
+        return counts
+
+    sparse, busy = np.mean(per_bar(0)), np.mean(per_bar(2))
+    assert busy > sparse + 0.5, (sparse, busy)  # a floor of 4 where held notes leave room

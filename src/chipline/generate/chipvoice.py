@@ -25,6 +25,7 @@ from chipline.model.infer import NumpyLSTM, State
 
 _MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 _MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the raised seventh
+DENSITY_FLOOR = (0, 2, 4, 8)  # pitched notes a bar needs before it may end, per density
 _TONIC_VOICES = (cv.VOICE_ORDER.index("Pulse 1"), cv.VOICE_ORDER.index("Triangle"))
 
 
@@ -77,6 +78,7 @@ class _Rows:
         self.tokens = [list(prefix)]
         self.grammars = [ChipVoiceGrammar()]
         self.pitch = [-1]  # the pitch of the note being written, -1 when none
+        self.bar_notes = [0]  # pitched notes started in the current bar
         self.logp = np.zeros(1)
         self.state: State = model.initial_state(1)
         self.logits = np.zeros((1, model.vocab_size), np.float32)
@@ -91,6 +93,7 @@ class _Rows:
         out.tokens = [list(self.tokens[r]) for r in rows]
         out.grammars = [copy.deepcopy(self.grammars[r]) for r in rows]
         out.pitch = [self.pitch[r] for r in rows]
+        out.bar_notes = [self.bar_notes[r] for r in rows]
         out.logp = self.logp[rows]
         out.state = [(h[rows], c[rows]) for h, c in self.state]
         out.logits = self.logits[rows]
@@ -116,6 +119,9 @@ class _Rows:
             grammar = self.grammars[i]
             if grammar.note_stage == "pitch":
                 self.pitch[i] = token - cv.PITCH_BASE
+                self.bar_notes[i] += token < cv.NOISE_BASE
+            elif token == cv.BAR:
+                self.bar_notes[i] = 0
             grammar.advance(token)
             self.tokens[i].append(token)
         keep = np.zeros(len(self.grammars), dtype=bool)
@@ -129,7 +135,10 @@ class _Rows:
     def _draw(self, live: list[int], rng: np.random.Generator) -> npt.NDArray[np.int64]:
         """One token per live row from the tempered, masked softmax."""
         allowed = np.stack(
-            [constrain(self.grammars[i], self.controls, self.pitch[i]) for i in live]
+            [
+                constrain(self.grammars[i], self.controls, self.pitch[i], self.bar_notes[i])
+                for i in live
+            ]  # fmt: skip
         )
         logits = (self.logits[live] + self.bias).astype(np.float64) / self.controls.temperature
         logits = np.where(allowed, logits, -np.inf)
@@ -150,8 +159,14 @@ def key_bias(controls: Controls, vocab_size: int) -> npt.NDArray[np.float32]:
     return bias
 
 
-def constrain(grammar: ChipVoiceGrammar, controls: Controls, pitch: int) -> npt.NDArray[np.bool_]:
-    """The grammar's mask narrowed by the controls (never to nothing while a row is unfinished)."""
+def constrain(
+    grammar: ChipVoiceGrammar, controls: Controls, pitch: int = -1, bar_notes: int = 0
+) -> npt.NDArray[np.bool_]:
+    """The grammar's mask narrowed by the controls (never to nothing while a row is unfinished).
+
+    `pitch`: the pitch of the note being written; `bar_notes`: pitched notes started in the
+    current bar (a bar ends only after the density's floor, where the grammar leaves room).
+    """
     allowed = grammar.mask()
     if grammar.length < cv.HEADER_LENGTH:
         return allowed
@@ -168,7 +183,17 @@ def constrain(grammar: ChipVoiceGrammar, controls: Controls, pitch: int) -> npt.
         allowed[cv.LOOP_START] &= bool(wants_loop_start)
         if controls.stinger and in_last_bar:
             _place_tonic_voices(allowed, grammar)
+        if bar_notes < DENSITY_FLOOR[controls.density]:
+            _keep_bar_open(allowed)
     return allowed
+
+
+def _keep_bar_open(allowed: npt.NDArray[np.bool_]) -> None:
+    """No BAR or END while another token may come (the bar has too few notes yet)."""
+    others = allowed.copy()
+    others[[cv.BAR, cv.END]] = False
+    if others.any():
+        allowed[[cv.BAR, cv.END]] = False
 
 
 def _pitch_rules(
