@@ -116,3 +116,18 @@ def test_cli_make(tmp_path, runner, model_dir):
     again = runner.invoke(cli, args)
     assert again.exit_code == 1
     assert "not empty" in again.output
+
+
+def test_cli_make_config_file(tmp_path, runner, model_dir):
+    from chipline.cli import cli
+
+    config = tmp_path / "make.toml"
+    config.write_text('[make]\nnum_tracks = 1\nnum_bars = 2\nqpm = 90.0\n[render]\nchip = "vrc6"\n')
+    out = tmp_path / "out"
+    args = ["make", "--out", str(out), "--model", str(model_dir), "--config", str(config)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "manifest.json").read_text())["tracks"][0]
+    assert record["chip"] == "vrc6"
+    assert record["tempo_qpm"] == pytest.approx(90)
+    assert [f["format"] for f in record["files"] if f["role"] == "audio"] == ["ogg"]

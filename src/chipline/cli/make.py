@@ -59,6 +59,8 @@ def make(out_dir: Path, model: Path | None, config_file: Path | None, chip: str 
     render_base = MAKE_RENDER
     if config_file:
         render_base = load_toml(config_file, RenderConfig, "render")
+        if "formats" not in _table(config_file, "render"):
+            render_base = override(render_base, formats=MAKE_RENDER.formats)
     render = override(render_base, chip=chip, formats=formats, loudness=loudness,
                       backend=backend, overwrite=overwrite, loop=loop_audio)  # fmt: skip
     with click.progressbar(length=cfg.num_tracks, label="rendering", file=sys.stderr) as bar:
@@ -76,3 +78,11 @@ def make(out_dir: Path, model: Path | None, config_file: Path | None, chip: str 
             f"{loop['length_sec']:.2f} s, {r['tempo_qpm']:g} qpm -> {result.name}.{{{audio}}}"
         )
     click.echo(f"{len(results)} tracks in {out_dir}; open {out_dir / 'index.html'} to listen")
+
+
+def _table(path: Path, name: str) -> dict[str, Any]:
+    """The `[name]` table of a TOML file that `load_toml` has already read without error."""
+    import tomllib
+
+    table = tomllib.loads(path.read_text("utf-8")).get(name, {})
+    return table if isinstance(table, dict) else {}
