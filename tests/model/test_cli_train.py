@@ -160,3 +160,19 @@ def test_torchrun_two_cpu_processes_train_data_parallel(tmp_path, dataset):
     assert [r["step"] for r in rows if r["split"] == "eval"] == [6]
     steps = sorted(p.name for p in (run / "checkpoints").iterdir())
     assert steps == ["step-00000003", "step-00000006"]
+
+
+def test_toml_config_sets_the_run_and_rejects_unknown_keys(runner, tmp_path, dataset):
+    toml = tmp_path / "train.toml"
+    toml.write_text("[train]\nbatch_size = 4\nwindow = 16\n[train.model]\nlayer_sizes = [12]\n")
+    base = ["train", "--dataset", str(dataset), "--config", str(toml), "--num-training-steps",
+            "1", "--num-threads", "1", "--device", "cpu"]  # fmt: skip
+    result = runner.invoke(cli, [*base, "--run-dir", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    state = json.loads(next((tmp_path / "run/checkpoints").glob("*/state.json")).read_text())
+    assert state["train_config"]["batch_size"] == 4
+    assert state["train_config"]["model"]["layer_sizes"] == [12]
+    toml.write_text("[train]\nbatch_sise = 4\n")
+    bad = runner.invoke(cli, [*base, "--run-dir", str(tmp_path / "run2")])
+    assert bad.exit_code == 1
+    assert "unknown key 'batch_sise'" in bad.output

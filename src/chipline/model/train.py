@@ -6,7 +6,8 @@ Deviations from Magenta's polyphony_rnn_train, and why:
   whole-piece training;
 - windows of similar length are batched together, in an order fixed by (seed, epoch), so an
   interrupted run resumes exactly;
-- eval runs during training on the eval split with dropout off, over all its examples.
+- eval runs during training on the eval split with dropout off, over all its examples;
+- layer 0's one-hot input weights start in +-4, not Glorot (see lstm.INPUT_INIT_LIMIT).
 Everything else is Magenta's: one-hot input, LSTM stack with output dropout, Adam, global-norm
 gradient clipping, mean cross-entropy over the real (unpadded) events of a batch.
 """
