@@ -92,8 +92,8 @@ def test_loop_candidates_pick_the_best_seam():
     from chipline.generate.chipvoice import _Rows, seam_logp
 
     model = tiny_model(seed=5)
-    one = Controls(num_bars=2, num_candidates=1)
-    many = Controls(num_bars=2, num_candidates=16)
+    one = Controls(num_bars=2, num_candidates=1, seam_weight=0.0)
+    many = Controls(num_bars=2, num_candidates=16, seam_weight=0.0)
     picks = {}
     for name, controls in (("one", one), ("many", many)):
         outputs = generate(model, controls, 6, np.random.default_rng(1))
@@ -150,3 +150,33 @@ def test_density_sets_a_floor_of_notes_per_bar():
 
     sparse, busy = np.mean(per_bar(0)), np.mean(per_bar(2))
     assert busy > sparse + 0.5, (sparse, busy)  # a floor of 4 where held notes leave room
+
+
+def test_seam_weight_favours_loops_that_sound_the_same_across_the_seam():
+    from chipline.chip import ChipNote
+    from chipline.generate.chipvoice import seam_mismatch
+
+    def score(*notes: ChipNote) -> ChipScore:
+        return ChipScore("nes", 4, notes, (), (), end_tick=32)
+
+    held = score(ChipNote("Pulse 1", 0, 8, (60,)), ChipNote("Pulse 1", 24, 32, (60,)))
+    assert seam_mismatch(held) == 0.0
+    fifth = score(ChipNote("Pulse 1", 0, 8, (60,)), ChipNote("Pulse 1", 24, 32, (67,)))
+    assert seam_mismatch(fifth) == pytest.approx(7 / 12)
+    assert seam_mismatch(score(ChipNote("Triangle", 0, 8, (45,)))) == 1.0
+    model = tiny_model(seed=5)
+    chosen = {
+        weight: np.mean(
+            [
+                seam_mismatch(cv.decode(t))
+                for t in generate(
+                    model,
+                    Controls(num_bars=2, num_candidates=12, seam_weight=weight),
+                    6,
+                    np.random.default_rng(3),
+                )
+            ]
+        )  # fmt: skip
+        for weight in (0.0, 50.0)
+    }
+    assert chosen[50.0] < chosen[0.0]
