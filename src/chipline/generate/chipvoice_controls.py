@@ -40,8 +40,8 @@ class Controls:
     in_key: bool = True
     key_bias: float = 2.0  # logit bonus for the tonic (and half for its third and fifth)
     temperature: float = 1.0
-    num_candidates: int = 8  # last-bar candidates scored against the loop seam
-    seam_weight: float = 4.0  # nats of seam likelihood one voice's change at the seam costs
+    num_candidates: int = 16  # last-bar candidates scored against the loop seam
+    seam_weight: float = 8.0  # nats of seam likelihood one voice's change at the seam costs
 
     def __post_init__(self) -> None:
         if self.chip not in cv.CHIPS or self.meter not in cv.METERS:
