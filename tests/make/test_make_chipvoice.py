@@ -68,3 +68,28 @@ def test_make_with_the_trained_chipvoice_model_is_in_a_minor(runner, tmp_path):
         key = estimate_key([n.pitch for n in pitched], [n.end_tick - n.start_tick for n in pitched])
         assert str(key) == "A minor"
         assert _ogg_loop(ogg)[1] > 0
+
+
+def test_variations_share_their_opening_bars(runner, tmp_path):
+    from chipline.arrange import from_song
+
+    model = tiny_model_dir(tmp_path / "model")
+    out = tmp_path / "out"
+    args = ["make", "--model", str(model), "--out", str(out), "--variations", "2", "--chip", "vrc6"]
+    result = runner.invoke(cli, [*args, "--bars", "4", "--tracks", "2", "--key", "Em"])
+    assert result.exit_code == 0, result.output
+    scores = [from_song(read_midi(out / "source" / f"track-0{i}.mid"), "vrc6") for i in (1, 2)]
+    opening = [{(n.voice, n.start_tick, n.pitches) for n in s.notes if n.start_tick < 480 * 4}
+               for s in scores]  # fmt: skip
+    assert opening[0] == opening[1]
+    assert {n.voice for n in scores[0].notes} <= set(scores[0].voices)
+    assert scores[0].notes != scores[1].notes
+
+
+def test_generate_points_a_chipvoice_model_to_make(runner, tmp_path):
+    model = tiny_model_dir(tmp_path / "model")
+    result = runner.invoke(
+        cli, ["generate", "--run-dir", str(model), "--output-dir", str(tmp_path)]
+    )
+    assert result.exit_code != 0
+    assert "chipline make --model" in result.output

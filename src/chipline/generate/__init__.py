@@ -160,6 +160,13 @@ def _read_magenta(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 
 def _checked(model: NumpyLSTM, where: Path) -> NumpyLSTM:
+    from chipline.encoding import chipvoice
+
+    if model.vocab_size == chipvoice.VOCAB_SIZE:
+        raise ModelError(
+            f"{where}: a chip-voice model; write tracks with it by "
+            f"`chipline make --model {where} --out DIR`"
+        )
     if model.vocab_size != polyphony.VOCAB_SIZE:
         raise ModelError(
             f"{where}: model has {model.vocab_size} classes but the polyphony codec has "
