@@ -38,7 +38,7 @@ from chipline.loopseam import (
     polyphony_token_seam,
 )
 from chipline.make import MAKE_RENDER, MakeConfig, bundled_model_dir, make
-from chipline.make_chipvoice import _delivered, load_chipvoice_model
+from chipline.make_chipvoice import delivered_score, load_chipvoice_model
 from chipline.yanglerch import piece_from_song
 
 DATA = Path(
@@ -86,7 +86,7 @@ def quality(cv_model, poly_model, num: int, seed: int) -> dict[str, dict]:
         controls = Controls(key=Key(int(rng.integers(12)), bool(i % 2)), qpm=QPM,
                             num_bars=NUM_BARS, in_key=False, num_candidates=1)  # fmt: skip
         (tokens,) = generate(cv_model, controls, 1, rng)
-        score = _delivered(cv.decode(tokens), QPM, MAKE_RENDER)
+        score = delivered_score(cv.decode(tokens), QPM, MAKE_RENDER)
         cv_pieces.append(piece_from_song(to_song(score), NUM_STEPS / 4))
     poly_pieces = generated_pieces(poly_model, num, NUM_STEPS, seed)
     return {

@@ -83,7 +83,7 @@ def compose_scores(model: NumpyLSTM, cfg: MakeConfig, render: RenderConfig) -> l
                 f"the model wrote near-silent tracks in {cfg.max_attempts} tries; "
                 "try another --seed or a higher --density"
             )
-        scores += [_delivered(s, cfg.qpm, render) for s in group]
+        scores += [delivered_score(s, cfg.qpm, render) for s in group]
     return scores
 
 
@@ -93,7 +93,7 @@ def _audible(score: ChipScore) -> bool:
     return sum(VOICES[n.voice].kind != "noise" for n in score.notes) >= bars
 
 
-def _delivered(score: ChipScore, qpm: float, render: RenderConfig) -> ChipScore:
+def delivered_score(score: ChipScore, qpm: float, render: RenderConfig) -> ChipScore:
     """The decoded score at the exact tempo, TICKS_PER_BEAT resolution, with the chip's preset."""
     scale = TICKS_PER_BEAT // cv.STEPS_PER_QUARTER
     preset = load_preset(score.chip, Path(render.preset) if render.preset else None)
