@@ -55,7 +55,7 @@ class TrainConfig:
     batch_size: int = 64
     learning_rate: float = 1e-3
     clip_norm: float = 5.0
-    window: int = 256  # events per training window; 0 = whole pieces (Magenta)
+    window: int = 128  # events per training window; 0 = whole pieces (Magenta)
     num_training_steps: int = 20_000  # Magenta's default 0 (forever) is not offered
     eval_every: int = 250  # steps; 0 = only at the end
     eval_batch_events: int = 65_536  # padded positions per eval batch
