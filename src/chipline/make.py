@@ -9,8 +9,11 @@ choice comes from `seed`, so the same options give the same folder byte for byte
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -24,7 +27,7 @@ from chipline.generate.primer import Primer
 from chipline.keys import Key, parse_key
 from chipline.master import folder
 from chipline.model.infer import NumpyLSTM
-from chipline.render import RenderConfig, TrackResult, render_files
+from chipline.render import RenderConfig, TrackResult, render_file, render_files
 from chipline.score import Note, Song, Tempo, TimeSignature, write_midi
 from chipline.tonality import shift_to, song_key, transpose
 
@@ -62,6 +65,7 @@ class MakeConfig:
     min_notes_per_bar: float = 3.0  # fewer pitched notes than this per bar: sample again
     max_attempts: int = 8
     model: str = ""  # model dir; empty: the bundled default model
+    num_workers: int = 1  # render processes (0: one per CPU); on a busy machine 1 is fastest
     # Chip-voice models only (`make_chipvoice`): the header controls and the form.
     density: int = 2  # 0 sparse .. 3 busy
     intro_bars: int = 0  # bars played once before the loop
@@ -208,11 +212,50 @@ def make(
     for number, song in enumerate(songs, start=1):
         paths.append(source / f"track-{number:02d}.mid")
         write_midi(song, paths[-1])
-    results = render_files(paths, out_dir, replace(render, overwrite=True), on_file=on_track)
+    return render_tracks(paths, out_dir, replace(render, overwrite=True), cfg.num_workers, on_track)
+
+
+def render_tracks(
+    paths: list[Path],
+    out_dir: Path,
+    render: RenderConfig,
+    num_workers: int = 1,
+    on_track: Callable[[TrackResult | ChiplineError], None] | None = None,
+) -> list[TrackResult]:
+    """Render `paths` into `out_dir` with up to `num_workers` processes (0: one per CPU), then
+    write the folder's manifest and gallery once. The files do not depend on the worker count.
+
+    Raises:
+        ChiplineError: the first track (in order) that failed.
+    """
+    workers = min(len(paths), num_workers or os.cpu_count() or 1)
+    if workers <= 1:
+        results = render_files(paths, out_dir, render, on_file=on_track)
+    else:
+        # forkserver: workers start from a clean process, never a fork of one with threads
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["chipline.render"])
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [pool.submit(_render_one, path, out_dir, render, path.stem) for path in paths]
+            for future in as_completed(futures):
+                if on_track is not None:
+                    on_track(future.result())
+            results = [future.result() for future in futures]
+        if any(isinstance(r, TrackResult) for r in results):
+            folder.refresh(out_dir)
     for result in results:
         if isinstance(result, ChiplineError):
             raise result
     return [r for r in results if isinstance(r, TrackResult)]
+
+
+def _render_one(
+    path: Path, out_dir: Path, render: RenderConfig, name: str
+) -> TrackResult | ChiplineError:
+    try:
+        return render_file(path, out_dir, render, name=name, refresh=False)
+    except ChiplineError as e:
+        return e
 
 
 def _clear(out_dir: Path, overwrite: bool) -> None:

@@ -57,12 +57,13 @@ def test_folder_is_complete(tmp_path, model_dir):
 
 
 def test_same_seed_same_bytes_other_seed_other_music(tmp_path, model_dir):
-    cfg = _cfg(model_dir, seed=3)
+    cfg = _cfg(model_dir, seed=3, num_workers=2)
     make(tmp_path / "a", cfg, FAST)
     make(tmp_path / "b", cfg, FAST)
     make(tmp_path / "c", _cfg(model_dir, seed=4), FAST)
+    make(tmp_path / "d", _cfg(model_dir, seed=3, num_workers=1), FAST)
     first = _tree(tmp_path / "a")
-    assert first == _tree(tmp_path / "b")
+    assert first == _tree(tmp_path / "b") == _tree(tmp_path / "d")
     other = _tree(tmp_path / "c")
     assert first["source/track-01.mid"] != other["source/track-01.mid"]
 
