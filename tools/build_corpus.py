@@ -2,7 +2,8 @@
 
     python3 tools/build_corpus.py --out build/corpus [--parts bach,folk,game] [--limit N]
 
-- bach: the 371 Riemenschneider chorales of music21's corpus (MusicXML by Margaret Greentree).
+- bach: the 371 Riemenschneider chorales of music21's corpus (MusicXML by Margaret Greentree);
+  the 21 that Riemenschneider printed twice are one file each, so 350 files.
 - folk: O'Neill's Music of Ireland (1850 tunes) and Ryan's Mammoth Collection from music21's
   corpus (ABC, several transcribers), de-duplicated by tune number and by note content; pieces
   longer than 10 minutes after repeat expansion are dropped.
@@ -48,9 +49,13 @@ def music21_export(out: Path, part: str, limit: int) -> list[dict[str, str]]:
     folder = out / part
     folder.mkdir(parents=True, exist_ok=True)
     if part == "bach":
+        seen: set[str] = set()
         for path in corpus.chorales.Iterator(returnType="filename"):
             if limit and len(rows) >= limit:
                 break
+            if str(path) in seen:  # a chorale Riemenschneider printed twice: one file
+                continue
+            seen.add(str(path))
             score = corpus.parse(path)
             rows += _write(score, folder / f"bach__{_base(path)}.mid", "bach", str(path))
         return rows
