@@ -22,6 +22,7 @@ from daemon_helpers import (
 )
 
 from chipline.daemon import Layout
+from chipline.daemon.platform import read_pid
 from conftest import shared_data
 
 NUM_KILLS = 10
@@ -49,6 +50,11 @@ def gone(pid: int) -> bool:
     except OSError:
         return True
     return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def running(layout: Layout, pid: int) -> bool:
+    """The daemon `pid` holds the inbox's lock and has started worker processes."""
+    return read_pid(layout.state_dir) == pid and (bool(children(pid)) or not Path("/proc").exists())
 
 
 def finished(layout: Layout) -> int:
@@ -84,6 +90,9 @@ def test_kill_9_at_random_points_delivers_exactly_once(tmp_path: Path) -> None:
             before = finished(layout)
             target = min(before + rng.randint(1, 6), total)
             wait_until(lambda t=target: finished(layout) >= t, 60, f"{target} finished jobs")
+            # Late rounds may find nothing left to do: wait until this daemon is up (it holds
+            # the lock, so its stop handler is installed) with its workers started.
+            wait_until(lambda p=proc.pid: running(layout, p), 60, "the daemon and its workers")
             workers = children(proc.pid)
             # Not synchronisation: the kill lands at a random moment after that (mid-render,
             # mid-delivery, mid-move, or idle).
@@ -98,6 +107,7 @@ def test_kill_9_at_random_points_delivers_exactly_once(tmp_path: Path) -> None:
         wait_until(lambda w=workers: all(gone(p) for p in w), 30, "orphaned workers to exit")
     proc = start(layout, config)
     try:
+        wait_until(lambda: running(layout, proc.pid), 60, "the daemon and its workers")
         wait_until(lambda: settled(layout, total), 120, "the batch after the last restart")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
