@@ -6,7 +6,8 @@
   the 21 that Riemenschneider printed twice are one file each, so 350 files.
 - folk: O'Neill's Music of Ireland (1850 tunes) and Ryan's Mammoth Collection from music21's
   corpus (ABC, several transcribers), de-duplicated by tune number and by note content; pieces
-  longer than 10 minutes after repeat expansion are dropped.
+  longer than 10 minutes after repeat expansion are dropped, and so is a tune whose conversion
+  takes over PIECE_TIME_LIMIT_SEC (music21's repeat expansion can run away on a few tunes).
 - game: the music of Debian's `freedoom` and `freedm` (BSD-3-Clause; the D_* lumps of the WADs
   are Standard MIDI files) and `simutrans-data` (Artistic-1.0), fetched with `apt-get download`
   and unpacked with `dpkg-deb -x` (nothing is installed), de-duplicated by content.
@@ -18,8 +19,10 @@ recipe only. Every piece gets a row in `OUT/corpus.csv`: part, file, source, lic
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
+import signal
 import struct
 import subprocess
 import sys
@@ -39,6 +42,23 @@ LICENCES = {
     "simutrans-data": "Artistic-1.0 (Simutrans project)",
 }
 MAX_SECONDS = 600.0
+PIECE_TIME_LIMIT_SEC = 60  # one tune's conversion; the longest normal tune takes a few seconds
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: int):  # type: ignore[no-untyped-def]
+    """Raise TimeoutError in this (main) thread after `seconds` (SIGALRM: Unix, as the recipe)."""
+
+    def expire(signum, frame):  # type: ignore[no-untyped-def]
+        raise TimeoutError(f"took longer than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def music21_export(out: Path, part: str, limit: int) -> list[dict[str, str]]:
@@ -93,20 +113,38 @@ def _base(path: object) -> str:
 
 def _write(score, path: Path, licence_key: str, source: str) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
     try:
+        with _time_limit(PIECE_TIME_LIMIT_SEC):
+            return _convert(score, path, licence_key, source)
+    except TimeoutError as e:
+        print(f"skipped {source}: {e}", file=sys.stderr)
+        path.unlink(missing_ok=True)
+        return []
+
+
+def _convert(score, path: Path, licence_key: str, source: str) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    try:
         expanded = score.expandRepeats() if hasattr(score, "expandRepeats") else score
+    except TimeoutError:
+        raise
     except Exception:  # noqa: BLE001 - malformed repeats: keep the score as written
         expanded = score
     try:
         if float(expanded.seconds or 0) > MAX_SECONDS:
             return []
+    except TimeoutError:
+        raise
     except Exception:  # noqa: BLE001, S110 - no tempo information: keep it
         pass
     try:
         expanded.write("midi", fp=str(path))
+    except TimeoutError:
+        raise
     except Exception:  # noqa: BLE001 - music21's writer trips on some measures: write it flat
         try:
             expanded = expanded.flatten()
             expanded.write("midi", fp=str(path))
+        except TimeoutError:
+            raise
         except Exception as e:  # noqa: BLE001 - one bad encoding must not stop the corpus
             print(f"skipped {source}: {e}", file=sys.stderr)
             return []
