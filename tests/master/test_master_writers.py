@@ -134,6 +134,16 @@ def test_tag_rewrite_keeps_audio_identical(tmp_path):
     assert rpgmaker_mv(tagged.read_bytes()) == {"LOOPSTART": 0, "LOOPLENGTH": len(x)}
 
 
+def test_ogg_bytes_repeat_with_or_without_a_loop(tmp_path):
+    x = _signal(seconds=1.0)
+    for loop in (None, LoopPoints(0, len(x), SR)):
+        first, second = tmp_path / "first.ogg", tmp_path / "second.ogg"
+        write_ogg(first, x, SR, loop, title="theme")
+        write_ogg(second, x, SR, loop, title="theme")
+        assert first.read_bytes() == second.read_bytes()
+        assert "TITLE=theme" in vorbis.read_comments(first.read_bytes())[1]
+
+
 def test_parser_emulation_catches_the_known_traps(tmp_path):
     """The emulations are not vacuous: a bad layout of the same tags mis-parses in them."""
     x = _signal(seconds=1.0)

@@ -139,12 +139,17 @@ def read_comments(data: bytes) -> tuple[bytes, list[str]]:
     return vendor, comments
 
 
-def loop_comments(loop_start: int, loop_length: int, title: str = "") -> list[tuple[str, str]]:
-    """TITLE (ASCII, short, without 'LOOP'), then LOOPSTART and LOOPLENGTH, in samples."""
+def title_comments(title: str) -> list[tuple[str, str]]:
+    """TITLE (ASCII, short, without 'LOOP', so loop-tag scanners never trip on it), if any."""
     clean = "".join(c for c in title if c.isascii() and c.isprintable())
     clean = clean.replace("LOOP", "Loop").replace("loop", "Loop")[:MAX_TITLE_BYTES].strip()
-    tags = [("TITLE", clean)] if clean else []
-    return tags + [("LOOPSTART", str(loop_start)), ("LOOPLENGTH", str(loop_length))]
+    return [("TITLE", clean)] if clean else []
+
+
+def loop_comments(loop_start: int, loop_length: int, title: str = "") -> list[tuple[str, str]]:
+    """TITLE (see `title_comments`), then LOOPSTART and LOOPLENGTH, in samples."""
+    loop = [("LOOPSTART", str(loop_start)), ("LOOPLENGTH", str(loop_length))]
+    return title_comments(title) + loop
 
 
 def set_comments(data: bytes, comments: list[tuple[str, str]]) -> bytes:

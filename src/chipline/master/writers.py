@@ -78,11 +78,17 @@ def write_ogg(
     loop: LoopPoints | None,
     title: str = "",
 ) -> None:
-    """Ogg Vorbis; with a loop, LOOPSTART/LOOPLENGTH comments (samples) RPG Maker reads."""
+    """Ogg Vorbis; with a loop, LOOPSTART/LOOPLENGTH comments (samples) RPG Maker reads.
+
+    The comments are always rewritten, which also replaces libvorbis's random stream serial:
+    equal audio gives equal bytes.
+    """
     _write_soundfile(path, audio, sample_rate, "OGG", "VORBIS", compression_level=OGG_COMPRESSION)
     if loop is not None and loop.length_samples > 0:
         tags = vorbis.loop_comments(loop.start_sample, loop.length_samples, title)
-        path.write_bytes(vorbis.set_comments(path.read_bytes(), tags))
+    else:
+        tags = vorbis.title_comments(title)
+    path.write_bytes(vorbis.set_comments(path.read_bytes(), tags))
 
 
 def write_mp3(path: Path, audio: npt.NDArray[np.float32], sample_rate: int) -> None:
