@@ -15,7 +15,7 @@ import signal
 import time
 from pathlib import Path
 
-from chipline.errors import BridgeError, MidiFileError, RenderError
+from chipline.errors import BridgeError, BridgeTimeout, MidiFileError, RenderError
 from chipline.score import read_midi
 
 HEADER = b"CHIPLINE-TEST\n"
@@ -89,5 +89,7 @@ def mixed_job(midi: Path, out_dir: Path, name: str) -> list[Path]:
         count = int(tries.read_text()) + 1 if tries.exists() else 1
         tries.write_text(str(count))
         if count < 2:
-            raise BridgeError("renderer timed out (first try)")
+            raise BridgeTimeout("renderer timed out (first try)")
+    if stem.startswith("template-"):
+        raise BridgeError("template.rpp: no track named 'Pulse 1'")
     return ok_job(midi, out_dir, name)

@@ -95,9 +95,10 @@ def test_transient_failures_are_retried_permanent_ones_are_not(
     monkeypatch.setattr(service, "deliver", deliver_denied)
     config = dataclasses.replace(FAST, max_attempts=3)
     with running_daemon(layout, mixed_job, config):
-        for i, name in enumerate(["flaky-1.mid", "full-1.mid", "denied-1.mid", "locked.mid"]):
+        names = ["flaky-1.mid", "full-1.mid", "denied-1.mid", "locked.mid", "template-1.mid"]
+        for i, name in enumerate(names):
             drop(layout, name, midi_bytes(40 + i))
-        wait_until(lambda: settled(layout, 4), 20, "retries to finish")
+        wait_until(lambda: settled(layout, 5), 20, "retries to finish")
     assert [p.name for p in layout.done.iterdir()] == ["flaky-1.mid"]
     locked = (layout.failed / "locked.mid.error.txt").read_text()
     assert "cannot deliver outputs" in locked
@@ -108,6 +109,9 @@ def test_transient_failures_are_retried_permanent_ones_are_not(
     denied = (layout.failed / "denied-1.mid.error.txt").read_text()
     assert "Permission denied" in denied
     assert "attempts: 1" in denied
+    template = (layout.failed / "template-1.mid.error.txt").read_text()
+    assert "no track named 'Pulse 1'" in template
+    assert "attempts: 1" in template  # a broken template is not retried
     assert outputs(layout) == {"flaky-1.out": sha256_of(layout.done / "flaky-1.mid")}
 
 

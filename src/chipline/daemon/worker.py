@@ -47,10 +47,13 @@ class Outcome:
 
 
 def is_transient(e: BaseException) -> bool:
-    """Renderer time-outs and hiccups (BridgeError, TimeoutError, a full disk) are retried."""
+    """Renderer time-outs and hiccups (a transient BridgeError, TimeoutError, a full disk) are
+    retried; a REAPER template without its voice tracks is not."""
     import errno
 
-    if isinstance(e, BridgeError | TimeoutError):
+    if isinstance(e, BridgeError):
+        return e.transient
+    if isinstance(e, TimeoutError):
         return True
     return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EAGAIN, errno.EBUSY)
 
