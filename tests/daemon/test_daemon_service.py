@@ -11,9 +11,10 @@ from daemon_helpers import FAST, counts, midi_bytes, running_daemon, settled, wa
 from daemon_jobs import mixed_job, ok_job, read_output
 
 from chipline.daemon import Daemon, Layout, service
-from chipline.daemon.flow import deliver, sha256_of
+from chipline.daemon.flow import deliver
 from chipline.daemon.queue import JobQueue
 from chipline.errors import DaemonError
+from chipline.master.files import sha256_file
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -59,7 +60,7 @@ def test_good_and_bad_files_end_in_done_and_failed(layout: Layout) -> None:
     assert set(found) == {"a.out", "B.out", "c.out"}
     for name in names:
         stem = Path(name).stem
-        assert found[f"{stem}.out"] == sha256_of(layout.done / name), name
+        assert found[f"{stem}.out"] == sha256_file(layout.done / name), name
         assert (layout.out_dir / ".chipline" / "tracks" / f"{stem}.json").exists()
     assert (layout.inbox / "notes.txt").exists()
     assert (layout.inbox / "~$lock.mid").exists()
@@ -112,7 +113,7 @@ def test_transient_failures_are_retried_permanent_ones_are_not(
     template = (layout.failed / "template-1.mid.error.txt").read_text()
     assert "no track named 'Pulse 1'" in template
     assert "attempts: 1" in template  # a broken template is not retried
-    assert outputs(layout) == {"flaky-1.out": sha256_of(layout.done / "flaky-1.mid")}
+    assert outputs(layout) == {"flaky-1.out": sha256_file(layout.done / "flaky-1.mid")}
 
 
 def test_same_content_is_not_rendered_twice_and_new_versions_get_new_names(layout: Layout) -> None:
@@ -144,7 +145,7 @@ def test_files_dropped_while_down_and_jobs_left_working_are_finished(layout: Lay
     job = q.add(
         "left.mid",
         "left.mid",
-        sha256_of(layout.work / "left.mid"),
+        sha256_file(layout.work / "left.mid"),
         skip_duplicates=True,
         overwrite=False,
         name_taken=lambda n: False,

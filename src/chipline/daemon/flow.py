@@ -6,7 +6,6 @@ never deleted. Outputs are rendered into `OUT/.chipline/staging/<job>/` and rena
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -66,15 +65,6 @@ def move_into(path: Path, folder: Path) -> Path:
     target = folder / free_name(folder, path.name)
     os.replace(path, target)
     return target
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of the file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 16), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 OUTPUT_SUFFIXES = (".ogg", ".wav", ".mp3", ".mid", ".png", ".flac")

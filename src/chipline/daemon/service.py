@@ -14,11 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chipline.daemon.config import DaemonConfig
-from chipline.daemon.flow import Layout, deliver, finish, move_into, name_taken, sha256_of
+from chipline.daemon.flow import Layout, deliver, finish, move_into, name_taken
 from chipline.daemon.platform import InstanceLock, install_stop_handler, restore_handlers
 from chipline.daemon.queue import JobQueue
 from chipline.daemon.watch import InboxWatcher, StabilityTracker, scan
 from chipline.daemon.worker import Job, Outcome, WorkerPool
+from chipline.master.files import sha256_file
 from chipline.master.names import safe_name
 
 logger = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ class Daemon:
         job = self.queue.add(
             src_name,
             work_path.name,
-            sha256_of(work_path),
+            sha256_file(work_path),
             stem=safe_name(Path(src_name).stem),
             skip_duplicates=self.config.skip_duplicates,
             overwrite=self.config.overwrite,
