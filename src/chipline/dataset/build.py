@@ -116,15 +116,8 @@ def build_dataset(
             windows=result.num_windows,
             transpositions_out_of_range=result.num_transpositions_skipped,
         )
-    store.write_report(out_dir / store.REPORT_FILE, report)
-    if not seqs["train"] and not seqs["eval"]:
-        raise DatasetError(
-            f"{input_dir}: none of the {len(files)} MIDI files gave a usable piece; "
-            f"see {out_dir / store.REPORT_FILE} for the reason per file"
-        )
-    packed = {split: store.pack(seqs[split], pieces[split]) for split in seqs}
-    for split, file in store.SPLIT_FILES.items():
-        store.write_split(out_dir / file, packed[split])
+    refusal = f"{input_dir}: none of the {len(files)} MIDI files gave a usable piece"
+    packed = store.write_splits(out_dir, seqs, pieces, report, refusal)
     counts = _counts(len(files), totals, report, packed)
     store.write_json(out_dir / store.META_FILE, _meta(cfg, names, flags, counts))
     return counts

@@ -29,7 +29,7 @@ from chipline.dataset import store
 from chipline.dataset.build import eval_flags, find_midi_files
 from chipline.dataset.pieces import DatasetConfig
 from chipline.encoding import chipvoice as cv
-from chipline.errors import ChiplineError, ConfigError, DatasetError
+from chipline.errors import ChiplineError, ConfigError
 from chipline.score import Song, Tempo, TimeSignature, bar_length_ticks, read_midi, tempo_at
 
 
@@ -202,15 +202,8 @@ def build_chipvoice_dataset(
         pieces[side].extend([index] * len(result.sequences))
         report.extend({"file": names[index], "split": side, **r} for r in result.rejects)
         num_windows += result.num_windows
-    store.write_report(out_dir / store.REPORT_FILE, report)
-    if not seqs["train"] and not seqs["eval"]:
-        raise DatasetError(
-            f"{input_dir}: none of the {len(files)} MIDI files gave a usable window; "
-            f"see {out_dir / store.REPORT_FILE} for the reason per file"
-        )
-    packed = {side: store.pack(seqs[side], pieces[side]) for side in seqs}
-    for side, file in store.SPLIT_FILES.items():
-        store.write_split(out_dir / file, packed[side])
+    refusal = f"{input_dir}: none of the {len(files)} MIDI files gave a usable window"
+    packed = store.write_splits(out_dir, seqs, pieces, report, refusal)
     counts = {
         "files": len(files),
         "files_read": len(tasks) - sum(r["reason"] == "unreadable" for r in report),

@@ -104,6 +104,24 @@ def write_report(path: Path, rows: Sequence[dict[str, Any]]) -> None:
         tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
 
 
+def write_splits(
+    out_dir: Path,
+    seqs: dict[str, list[npt.NDArray[np.uint16]]],
+    pieces: dict[str, list[int]],
+    report: Sequence[dict[str, Any]],
+    refusal: str,
+) -> dict[str, Sequences]:
+    """Write the rejection report and both splits; raise DatasetError(`refusal`) if both are
+    empty (the report is written first, so the message can point at it)."""
+    write_report(out_dir / REPORT_FILE, report)
+    if not seqs["train"] and not seqs["eval"]:
+        raise DatasetError(f"{refusal}; see {out_dir / REPORT_FILE} for the reason per file")
+    packed = {split: pack(seqs[split], pieces[split]) for split in seqs}
+    for split, file in SPLIT_FILES.items():
+        write_split(out_dir / file, packed[split])
+    return packed
+
+
 class _atomic:  # noqa: N801 - used like a function
     """`with _atomic(path) as tmp:` write tmp; it replaces `path` only if the block succeeds."""
 
