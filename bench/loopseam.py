@@ -23,8 +23,6 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from chipline.arrange import to_song
-from chipline.encoding import chipvoice as cv
 from chipline.encoding import polyphony
 from chipline.evaluate import generated_pieces, real_pieces, sample_quality
 from chipline.generate import load_generator
@@ -38,8 +36,7 @@ from chipline.loopseam import (
     polyphony_token_seam,
 )
 from chipline.make import MAKE_RENDER, MakeConfig, bundled_model_dir, make
-from chipline.make_chipvoice import delivered_score, load_chipvoice_model
-from chipline.yanglerch import piece_from_song
+from chipline.make_chipvoice import load_chipvoice_model
 
 DATA = Path(
     os.environ.get("CHIPLINE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -80,18 +77,9 @@ def quality(cv_model, poly_model, num: int, seed: int) -> dict[str, dict]:
     split = json.loads((DATA / "bach-split.json").read_text())
     folder = DATA / "midi" / "bach-magenta"
     reference = real_pieces([folder / name for name in split["eval"]], NUM_STEPS, 2 * num, seed)
-    rng = np.random.default_rng(seed)
-    cv_pieces = []
-    for i in range(num):
-        controls = Controls(key=Key(int(rng.integers(12)), bool(i % 2)), qpm=QPM,
-                            num_bars=NUM_BARS, in_key=False, num_candidates=1)  # fmt: skip
-        (tokens,) = generate(cv_model, controls, 1, rng)
-        score = delivered_score(cv.decode(tokens), QPM, MAKE_RENDER)
-        cv_pieces.append(piece_from_song(to_song(score), NUM_STEPS / 4))
-    poly_pieces = generated_pieces(poly_model, num, NUM_STEPS, seed)
     return {
-        "chipvoice": sample_quality(reference, cv_pieces, seed),
-        "polyphony": sample_quality(reference, poly_pieces, seed),
+        name: sample_quality(reference, generated_pieces(model, num, NUM_STEPS, seed), seed)
+        for name, model in (("chipvoice", cv_model), ("polyphony", poly_model))
     }
 
 

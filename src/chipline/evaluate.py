@@ -1,8 +1,10 @@
 """`chipline eval`: held-out NLL of a model, and Yang–Lerch sample quality against real pieces.
 
-Both in numpy. The NLL is the training loss's quantity (mean cross-entropy per predicted event,
-END included, START given) over a dataset's eval split. Sample quality generates pieces and
-compares them with held-out real pieces of the same length (`chipline.yanglerch`); the number is
+Both in numpy, for models of either codec. The NLL is the training loss's quantity (mean
+cross-entropy per predicted token, END included, the first token given) over a dataset's eval
+split of the model's codec; it is per token of that codec, so a polyphony and a chip-voice model
+cannot be compared by it. Sample quality can: each model's pieces are decoded to notes and
+compared with held-out real pieces of the same length (`chipline.yanglerch`); the number is
 printed between a ceiling (half the real pieces against the other half) and a floor (random
 notes), so it can be read.
 """
@@ -17,10 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from chipline.dataset import load_dataset
+from chipline.encoding import chipvoice as cv
 from chipline.encoding import polyphony
 from chipline.errors import ChiplineError, ConfigError
-from chipline.generate import SampleConfig, sample_songs
+from chipline.generate import SampleConfig, is_magenta, load_generator, sample_songs
 from chipline.generate.primer import Primer
+from chipline.keys import Key
 from chipline.model.infer import NumpyLSTM
 from chipline.score import quantize, read_midi
 from chipline.yanglerch import Piece, mean_overlap, piece_from_song, random_pieces
@@ -36,10 +40,30 @@ class NllReport:
     num_sequences: int
 
 
+def load_scored_model(path: Path) -> NumpyLSTM:
+    """A model of either codec: a model dir, a run dir, or a Magenta run dir or bundle."""
+    from chipline.make_chipvoice import load_chipvoice_model, model_codec
+
+    path = Path(path)
+    if not is_magenta(path) and model_codec(path) == cv.CODEC_NAME:
+        return load_chipvoice_model(path)
+    return load_generator(path)
+
+
 def dataset_nll(model: NumpyLSTM, dataset: Path, max_tokens: int = 0, seed: int = 0) -> NllReport:
     """NLL per event on the eval split of `dataset`; with `max_tokens`, on a seeded sample of
-    whole sequences holding about that many tokens."""
-    seqs = load_dataset(dataset).eval
+    whole sequences holding about that many tokens.
+
+    Raises:
+        ConfigError: the dataset is of another codec than the model, or its eval split is empty.
+    """
+    data = load_dataset(dataset)
+    if data.meta["codec"] != model.codec:
+        raise ConfigError(
+            f"{dataset}: a {data.meta['codec']} dataset, but the model reads {model.codec} "
+            f"tokens; ingest with `--codec {model.codec}` to score it"
+        )
+    seqs = data.eval
     order = np.arange(len(seqs))
     if max_tokens:
         order = np.random.default_rng(seed).permutation(len(seqs))
@@ -107,10 +131,36 @@ def real_pieces(
 
 
 def generated_pieces(model: NumpyLSTM, num: int, num_steps: int, seed: int) -> list[Piece]:
-    """`num` unprimed samples of `num_steps` 16th steps at temperature 1."""
+    """`num` samples of `num_steps` 16th steps from the model's own distribution (temperature 1).
+
+    A polyphony model starts unprimed. A chip-voice model writes 4/4 bars enough to cover the
+    steps, in a seeded random key (major and minor in turn) at the default density, with no key
+    bias and no loop search; its noise voice is left out like any drum.
+    """
+    if model.codec == cv.CODEC_NAME:
+        return _chipvoice_pieces(model, num, num_steps, seed)
     cfg = SampleConfig(num_outputs=num, num_steps=num_steps, seed=seed)
     songs = sample_songs(model, cfg, Primer())
     return [piece_from_song(s, num_steps / polyphony.STEPS_PER_QUARTER) for s in songs]
+
+
+def _chipvoice_pieces(model: NumpyLSTM, num: int, num_steps: int, seed: int) -> list[Piece]:
+    from chipline.arrange import to_song
+    from chipline.generate.chipvoice import Controls, generate
+    from chipline.make import MAKE_RENDER
+    from chipline.make_chipvoice import delivered_score
+
+    rng = np.random.default_rng(seed)
+    steps_per_bar = cv.steps_per_bar((4, 4))
+    num_bars = min(-(-num_steps // steps_per_bar), cv.MAX_BARS)
+    pieces = []
+    for i in range(num):
+        key = Key(int(rng.integers(12)), bool(i % 2))
+        controls = Controls(key=key, num_bars=num_bars, loop=False, in_key=False, num_candidates=1)
+        (tokens,) = generate(model, controls, 1, rng)
+        song = to_song(delivered_score(cv.decode(tokens), controls.qpm, MAKE_RENDER))
+        pieces.append(piece_from_song(song, num_steps / cv.STEPS_PER_QUARTER))
+    return pieces
 
 
 def sample_quality(

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from chipline.dataset import load_dataset
-from chipline.encoding import polyphony
-from chipline.evaluate import dataset_nll, real_pieces, sample_quality
-from chipline.model.checkpoint import expected_shapes, load_model, model_config, save_model
-from chipline.model.infer import NumpyLSTM
-from chipline.score import Note, Song, write_midi
-from chipline.yanglerch import Piece, mean_overlap, overlap_area, random_pieces
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generate"))
+from chipvoice_models import tiny_model, tiny_model_dir  # noqa: E402
+
+from chipline.dataset import load_dataset  # noqa: E402
+from chipline.encoding import polyphony  # noqa: E402
+from chipline.errors import ConfigError  # noqa: E402
+from chipline.evaluate import (  # noqa: E402
+    dataset_nll,
+    generated_pieces,
+    load_scored_model,
+    real_pieces,
+    sample_quality,
+)
+from chipline.model.checkpoint import expected_shapes, load_model, model_config, save_model  # noqa: E402
+from chipline.model.infer import NumpyLSTM  # noqa: E402
+from chipline.score import Note, Song, write_midi  # noqa: E402
+from chipline.yanglerch import Piece, mean_overlap, overlap_area, random_pieces  # noqa: E402
 
 
 def _write_dataset(path, seed=0):
@@ -162,3 +174,41 @@ def test_cli_eval(tmp_path, runner):
     assert 0 <= rows["floor"]["mean"] <= 1
     assert 0 <= rows["model"]["mean"] <= 1
     assert report["nll"][str(data)]["num_sequences"] == 7
+
+
+def test_chipvoice_samples_are_notes_of_the_asked_length():
+    pieces = generated_pieces(tiny_model(), num=5, num_steps=40, seed=3)
+    assert len(pieces) == 5
+    assert any(p.pitch.size for p in pieces)
+    for piece in pieces:
+        if piece.pitch.size:
+            assert piece.onset_qn[0] == 0
+            assert piece.onset_qn.max() < 10
+    again = generated_pieces(tiny_model(), num=5, num_steps=40, seed=3)
+    assert all(np.array_equal(a.pitch, b.pitch) for a, b in zip(pieces, again, strict=True))
+
+
+def test_nll_refuses_a_dataset_of_another_codec(tmp_path):
+    data = _write_dataset(tmp_path / "data")
+    chip = load_scored_model(tiny_model_dir(tmp_path / "cv"))
+    assert chip.codec == "chipvoice"
+    with pytest.raises(ConfigError, match=r"data: a polyphony dataset.*--codec chipvoice"):
+        dataset_nll(chip, data)
+    assert load_scored_model(_model(tmp_path / "m")).codec == "polyphony"
+
+
+def test_cli_eval_scores_a_chipvoice_model(tmp_path, runner):
+    from chipline.cli import cli
+
+    midi = tmp_path / "midi"
+    midi.mkdir()
+    for k in range(8):
+        notes = tuple(Note(i * 240, i * 240 + 240, 60 + (i * k) % 12) for i in range(40))
+        write_midi(Song(480, notes), midi / f"r{k}.mid")
+    model = tiny_model_dir(tmp_path / "cv")
+    args = ["eval", str(model), "--reference", f"toy={midi}", "--num-samples", "4"]
+    result = runner.invoke(cli, [*args, "--steps", "32", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["sample_quality"]["toy"]
+    assert 0 < rows["model"]["mean"] <= 1
+    assert rows["num_real"] == 8

@@ -1,4 +1,4 @@
-"""`chipline eval MODEL`: held-out NLL per event, perplexity, and Yang–Lerch sample quality."""
+"""`chipline eval MODEL`: held-out NLL per token, perplexity, and Yang–Lerch sample quality."""
 
 from __future__ import annotations
 
@@ -78,17 +78,17 @@ def eval_cmd(
 ) -> None:
     """Score MODEL (a model or run dir): NLL on held-out data, sample quality against real music.
 
-    Sample quality is Yang & Lerch's mean overlapping area (1 = indistinguishable by nine
-    note statistics, 0 = nothing alike), shown with the real-vs-real ceiling and a random-notes
-    floor.
+    NLL is per token of the model's codec (a dataset ingested with that codec), so it compares
+    models of one codec. Sample quality compares any two: Yang & Lerch's mean overlapping area
+    (1 = indistinguishable by nine note statistics, 0 = nothing alike), shown with the
+    real-vs-real ceiling and a random-notes floor.
     """
     from chipline import evaluate
     from chipline.dataset import load_dataset
-    from chipline.generate import load_generator
 
     if not datasets and not references:
         raise click.UsageError("give --dataset and/or --reference")
-    net = load_generator(model)
+    net = evaluate.load_scored_model(model)
     report: dict[str, Any] = {"model": str(model), "nll": {}, "sample_quality": {}}
     for dataset in datasets:
         nll = evaluate.dataset_nll(net, dataset, max_tokens, seed)

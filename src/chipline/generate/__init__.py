@@ -141,11 +141,16 @@ def load_generator(path: Path) -> NumpyLSTM:
     from chipline.model.checkpoint import load_model
 
     path = Path(path)
-    if path.suffix == ".mag" or (path / "train" / "checkpoint").is_file():
+    if is_magenta(path):
         config, weights = _read_magenta(path)
     else:
         config, weights = load_model(path)
     return _checked(NumpyLSTM(config, weights), path)
+
+
+def is_magenta(path: Path) -> bool:
+    """Whether `path` is a Magenta polyphony_rnn bundle (`.mag`) or run dir."""
+    return path.suffix == ".mag" or (path / "train" / "checkpoint").is_file()
 
 
 def _read_magenta(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -30,6 +30,7 @@ class NumpyLSTM:
 
     def __init__(self, config: Mapping[str, Any], weights: Mapping[str, np.ndarray]) -> None:
         self.vocab_size = int(config["vocab_size"])
+        self.codec = str(config.get("codec", "polyphony"))  # the token layout it reads
         self.layer_sizes = [int(n) for n in config["layer_sizes"]]
         f32 = np.float32
         # Transposed copies so every product is (B, in) @ (in, 4H), contiguous in memory.
