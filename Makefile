@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # A CPU build of torch; a range admitting newer releases would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo corpus model model-eval bench-jsb test test-slow test-all check lint types fmt clean
+.PHONY: demo corpus model model-chipvoice model-eval bench-jsb test test-slow test-all check lint types fmt clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,6 +38,20 @@ model: $(BIN)/.installed
 	  --seed 0 || [ $$? -eq 130 ]
 	cp $$(ls -d $(RUN)/checkpoints/step-* | tail -1)/config.json \
 	   $$(ls -d $(RUN)/checkpoints/step-* | tail -1)/model.safetensors src/chipline/models/default/
+
+# A chip-voice model of the same corpus, mix, size and time budget (`chipline make --model`).
+CV_RUN ?= build/runs/chipvoice
+model-chipvoice: $(BIN)/.installed
+	for p in bach folk game; do \
+	  $(BIN)/chipline ingest $(CORPUS)/$$p --out build/data/cv-$$p --codec chipvoice \
+	  --chip nes --chip vrc6 --transpose -3..3 || exit 1; done
+	$(BIN)/python tools/mix_datasets.py --out build/data/cv-mix --train-tokens 6000000 \
+	  --eval-tokens 60000 bach=build/data/cv-bach:0.35 folk=build/data/cv-folk:0.35 \
+	  game=build/data/cv-game:0.30
+	timeout -s INT $(TRAIN_SEC) $(BIN)/chipline train --dataset build/data/cv-mix --run-dir $(CV_RUN) \
+	  --layer-sizes 128,128 --dropout 0.1 --batch-size 32 --window 256 --learning-rate 0.002 \
+	  --num-training-steps 3200 --eval-every 200 --checkpoint-every 200 --num-threads 1 --summary-frequency 50 \
+	  --seed 0 || [ $$? -eq 130 ]
 
 # The quality numbers of the model card (held-out NLL per sub-corpus, Yang-Lerch per sub-corpus).
 model-eval: $(BIN)/.installed

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import csv
 import hashlib
+import shutil
 import signal
 import struct
 import subprocess
@@ -66,8 +68,7 @@ def music21_export(out: Path, part: str, limit: int) -> list[dict[str, str]]:
     from music21 import corpus  # noqa: PLC0415 - only the venv has it
 
     rows: list[dict[str, str]] = []
-    folder = out / part
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _fresh(out / part)
     if part == "bach":
         seen: set[str] = set()
         for path in corpus.chorales.Iterator(returnType="filename"):
@@ -103,6 +104,13 @@ def music21_export(out: Path, part: str, limit: int) -> list[dict[str, str]]:
     return rows
 
 
+def _fresh(folder: Path) -> Path:
+    """`folder`, emptied of an earlier (perhaps interrupted) run's files."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
 def _base(path: object) -> str:
     """`bach/bwv153.3.mxl` or `bwv153.3` -> `bwv153.3` (Path.stem would cut the `.3`)."""
     name = str(path).replace("\\", "/").rsplit("/", 1)[-1]
@@ -135,6 +143,7 @@ def _convert(score, path: Path, licence_key: str, source: str) -> list[dict[str,
         raise
     except Exception:  # noqa: BLE001, S110 - no tempo information: keep it
         pass
+    _unshare_time_signatures(expanded)
     try:
         expanded.write("midi", fp=str(path))
     except TimeoutError:
@@ -152,6 +161,18 @@ def _convert(score, path: Path, licence_key: str, source: str) -> list[dict[str,
     notes = sorted((float(n.offset), n.pitch.midi) for n in flat if hasattr(n, "pitch"))
     digest = hashlib.sha256(repr(notes).encode()).hexdigest()
     return [_row(path, licence_key, source, notes_sha256=digest)]
+
+
+def _unshare_time_signatures(score) -> None:  # type: ignore[no-untyped-def]
+    """Give each measure its own TimeSignature object: music21's ABC reader (and repeat
+    expansion) can put one object in several measures, and its MIDI writer then refuses the
+    whole tune ("already found in this Stream")."""
+    seen: set[int] = set()
+    for measure in score.recurse().getElementsByClass("Measure"):
+        for signature in list(measure.getElementsByClass("TimeSignature")):
+            if id(signature) in seen:
+                measure.replace(signature, copy.deepcopy(signature))
+            seen.add(id(signature))
 
 
 def _row(path: Path, licence_key: str, source: str, **extra: str) -> dict[str, str]:
@@ -178,8 +199,7 @@ def wad_midi_lumps(wad: bytes) -> list[tuple[str, bytes]]:
 def debian_game_music(out: Path, work: Path) -> list[dict[str, str]]:
     """Download the Debian packages, unpack them, copy out their MIDI (deduplicated)."""
     subprocess.run(["apt-get", "download", *DEBIAN], cwd=work, check=True)
-    folder = out / "game"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _fresh(out / "game")
     rows, seen = [], set()
     for deb in sorted(work.glob("*.deb")):
         package = subprocess.run(["dpkg-deb", "-f", str(deb), "Package"], check=True,
