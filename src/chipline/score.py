@@ -12,7 +12,6 @@ from __future__ import annotations
 import bisect
 import logging
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from chipline import atomic
 from chipline.errors import MidiFileError
 from chipline.smf import (
     NOTE_OFF,
@@ -334,7 +334,7 @@ def write_midi(song: Song, path: str | os.PathLike[str]) -> Path:
         events.sort(key=lambda e: (e[0], e[1]))
         chunks.append(track_chunk([(tick, data) for tick, _, data in events], song.end_tick))
     data = smf_bytes(1, song.ticks_per_beat, chunks)
-    return _atomic_write(data, path)
+    return atomic.write_bytes(path, data, make_parents=True)
 
 
 def _conductor_events(song: Song) -> list[tuple[int, int, bytes]]:
@@ -363,19 +363,6 @@ def _note_events(notes: Iterable[Note]) -> list[tuple[int, int, bytes]]:
         events.append((n.start_tick, 4, bytes((NOTE_ON | n.channel, n.pitch, n.velocity))))
         events.append((n.end_tick, 2, bytes((NOTE_OFF | n.channel, n.pitch, 0))))
     return events
-
-
-def _atomic_write(data: bytes, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def quantize(song: Song, steps_per_quarter: int = 4) -> Song:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from chipline import atomic
+
 SCRIPTS_DIR = Path(__file__).resolve().parents[1] / "reaper_scripts"
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates" / "reaper"
 KB_FILE = "reaper-kb.ini"
@@ -82,10 +84,7 @@ def _copy_if_different(source: Path, target: Path) -> bool:
     data = source.read_bytes()
     if target.is_file() and target.read_bytes() == data:
         return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(target)
+    atomic.write_bytes(target, data, make_parents=True)
     return True
 
 
@@ -115,10 +114,8 @@ def _register(kb: Path) -> bool:
     kept += [ours[c] for c in ours if c not in placed]
     if kept == lines:
         return False
-    tmp = kb.with_name(f".{kb.name}.tmp")
-    kb.parent.mkdir(parents=True, exist_ok=True)
     # REAPER may have written the file without a final newline (reapy appends without one).
     newline = _newline(kb)
-    tmp.write_bytes((newline.join(kept) + newline).encode("utf-8", errors="surrogateescape"))
-    tmp.replace(kb)
+    data = (newline.join(kept) + newline).encode("utf-8", errors="surrogateescape")
+    atomic.write_bytes(kb, data, make_parents=True)
     return True

@@ -10,7 +10,6 @@ stale, REAPER's web interface (when configured) is asked to start the action.
 from __future__ import annotations
 
 import logging
-import os
 import time
 import urllib.error
 import urllib.request
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from chipline import atomic
 from chipline.bridge.base import RenderRequest
 from chipline.bridge.reaper import ReaperBackend, ReaperConfig, fit_length, read_render
 from chipline.bridge.reaper_env import find_reaper
@@ -138,9 +138,7 @@ def run_job(queue: Path, project: Path, output: Path, cfg: LiveConfig) -> str:
     job_id = uuid.uuid4().hex
     job_file = queue / f"{job_id}.job"
     result_file = queue / f"{job_id}.result"
-    tmp = queue / f".{job_id}.tmp"
-    tmp.write_text(f"project={project}\noutput={output}\n", encoding="utf-8")
-    os.replace(tmp, job_file)
+    atomic.write_text(job_file, f"project={project}\noutput={output}\n")
     deadline = time.monotonic() + cfg.timeout_sec
     while not result_file.is_file():
         if time.monotonic() >= deadline:

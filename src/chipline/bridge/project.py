@@ -7,8 +7,6 @@ voice, and tempo plus render settings are baked in so `reaper -renderproject` ne
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Literal
 
 import rpp
 
+from chipline import atomic
 from chipline.bridge import rppchunk
 from chipline.bridge.rppchunk import Piece, clean_lines, indent_of, quote, split_children
 from chipline.bridge.rppmidi import midi_item_lines, tempo_lines, voice_notes
@@ -222,15 +221,7 @@ def write_project(
     except OSError as e:
         raise BridgeError(f"{template}: cannot read REAPER template ({e.strerror or e})") from e
     text = build_project(template_text, song, cfg, str(template))
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, out_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_text(out_path, text, errors="surrogateescape", newline="\n", make_parents=True)
     return out_path, text
 
 

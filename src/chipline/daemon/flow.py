@@ -11,6 +11,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from chipline import atomic
 from chipline.daemon.queue import Job
 
 
@@ -98,11 +99,7 @@ def write_error_file(folder: Path, midi_name: str, job: Job) -> Path:
         f"tries:\n{job.history}\n"
         f"log tail:\n{job.log_tail}\n"
     )
-    target = folder / f"{midi_name}.error.txt"
-    tmp = folder / f".{midi_name}.error.txt.tmp"
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return atomic.write_text(folder / f"{midi_name}.error.txt", text)
 
 
 def finish(layout: Layout, job: Job) -> Path | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
+from chipline import atomic
 from chipline.errors import DaemonError
 
 LOCK_NAME = "daemon.lock"
@@ -68,9 +69,7 @@ class InstanceLock:
             f.close()
             raise self._held()
         self._file = f
-        tmp = self.state_dir / f".{PID_NAME}.{os.getpid()}.tmp"
-        tmp.write_text(f"{os.getpid()}\n")
-        os.replace(tmp, self.state_dir / PID_NAME)
+        atomic.write_text(self.state_dir / PID_NAME, f"{os.getpid()}\n")
 
     def check(self) -> None:
         """Raise the `acquire` error now if a daemon holds the lock (without taking it)."""

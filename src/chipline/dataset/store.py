@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from chipline import atomic
 from chipline.encoding import chipvoice, polyphony
 from chipline.errors import DatasetError
 
@@ -90,17 +90,17 @@ def pack(seqs: Sequence[npt.NDArray[np.uint16]], pieces: Sequence[int]) -> Seque
 
 def write_split(path: Path, seqs: Sequences) -> None:
     """Write one split atomically (a reader never sees half a file)."""
-    with _atomic(path) as tmp, open(tmp, "wb") as f:
+    with atomic.atomic_path(path, make_parents=True) as tmp, open(tmp, "wb") as f:
         np.savez(f, tokens=seqs.tokens, offsets=seqs.offsets, piece=seqs.piece)
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    with _atomic(path) as tmp:
+    with atomic.atomic_path(path, make_parents=True) as tmp:
         tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 
 def write_report(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    with _atomic(path) as tmp:
+    with atomic.atomic_path(path, make_parents=True) as tmp:
         tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
 
 
@@ -120,26 +120,6 @@ def write_splits(
     for split, file in SPLIT_FILES.items():
         write_split(out_dir / file, packed[split])
     return packed
-
-
-class _atomic:  # noqa: N801 - used like a function
-    """`with _atomic(path) as tmp:` write tmp; it replaces `path` only if the block succeeds."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> Path:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        os.close(fd)
-        self.tmp = Path(name)
-        return self.tmp
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
 
 
 def load_dataset(path: str | os.PathLike[str]) -> Dataset:

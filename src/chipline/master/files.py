@@ -9,20 +9,11 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
+from chipline import atomic
 from chipline.errors import RenderError
-
-TMP_SUFFIX = ".tmp"
-
-
-def temp_name(path: Path) -> Path:
-    """A hidden, unique temporary name in the folder of `path` (same filesystem: rename works)."""
-    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{TMP_SUFFIX}")
 
 
 def write_error(path: Path, e: OSError) -> RenderError:
@@ -37,23 +28,11 @@ def write_error(path: Path, e: OSError) -> RenderError:
     return RenderError(f"{path}: cannot write ({reason}); {hint}")
 
 
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path to write; on success it is renamed to `path`, else removed."""
-    tmp = temp_name(path)
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
     try:
-        yield tmp
-        os.replace(tmp, path)
+        return atomic.write_bytes(path, data)
     except OSError as e:
         raise write_error(path, e) from e
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-    return path
 
 
 def sha256_file(path: Path) -> str:
@@ -75,7 +54,7 @@ class Staging:
 
     def stage(self, path: Path) -> Path:
         """A temporary path to write instead of `path`."""
-        tmp = temp_name(path)
+        tmp = atomic.temp_name(path)
         self._staged[path] = tmp
         return tmp
 
