@@ -5,9 +5,10 @@
 - bach: the 371 Riemenschneider chorales of music21's corpus (MusicXML by Margaret Greentree);
   the 21 that Riemenschneider printed twice are one file each, so 350 files.
 - folk: O'Neill's Music of Ireland (1850 tunes) and Ryan's Mammoth Collection from music21's
-  corpus (ABC, several transcribers), de-duplicated by tune number and by note content; pieces
-  longer than 10 minutes after repeat expansion are dropped, and so is a tune whose conversion
-  takes over PIECE_TIME_LIMIT_SEC (music21's repeat expansion can run away on a few tunes).
+  corpus (ABC, several transcribers), de-duplicated by O'Neill's tune numbers (its opus files
+  overlap) and by note content; pieces longer than 10 minutes after repeat expansion are
+  dropped, and so is a tune whose conversion takes over PIECE_TIME_LIMIT_SEC (music21's repeat
+  expansion can run away on a few tunes).
 - game: the music of Debian's `freedoom` and `freedm` (BSD-3-Clause; the D_* lumps of the WADs
   are Standard MIDI files) and `simutrans-data` (Artistic-1.0), fetched with `apt-get download`
   and unpacked with `dpkg-deb -x` (nothing is installed), de-duplicated by content.
@@ -89,7 +90,10 @@ def music21_export(out: Path, part: str, limit: int) -> list[dict[str, str]]:
                 if limit and len(rows) >= limit:
                     return rows
                 number = str(score.metadata.number if score.metadata else "")
-                key = f"{collection}:{number}"
+                # O'Neill's numbers its tunes through the book (its opus files overlap); Ryan's
+                # is a file per tune, each numbered 1.
+                book = collection if collection == "oneills1850" else str(path)
+                key = f"{book}#{number}"
                 if number and key in seen_numbers:
                     continue
                 seen_numbers.add(key)
@@ -251,6 +255,8 @@ def main() -> None:
     if "game" in parts:
         with tempfile.TemporaryDirectory(prefix="corpus-debs-") as work:
             rows += debian_game_music(out, Path(work))
+    if (out / "corpus.csv").exists():  # a partial run keeps the other parts' rows
+        rows = [r for r in _read_csv(out / "corpus.csv") if r["part"] not in parts] + rows
     _write_csv(out / "corpus.csv", rows)
     counts = {p: sum(r["part"] == p for r in rows) for p in ("bach", "folk", "game")}
     print(f"{len(rows)} pieces in {out}: {counts}; sources and licences in corpus.csv")
