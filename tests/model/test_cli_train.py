@@ -92,6 +92,24 @@ def test_resume_with_other_layer_sizes_is_refused(runner, tmp_path, dataset):
     assert "start a new --run-dir" in result.output
 
 
+def test_resume_on_another_dataset_is_refused(runner, tmp_path, dataset):
+    run = tmp_path / "run"
+    base = ["train", "--run-dir", str(run), "--preset", "tiny", *FAST]
+    assert (
+        runner.invoke(
+            cli, [*base, "--dataset", str(dataset), "--num-training-steps", "1"]
+        ).exit_code
+        == 0
+    )
+    other = write_dataset(tmp_path / "other", num_train=30, seed=1)
+    result = runner.invoke(cli, [*base, "--dataset", str(other), "--num-training-steps", "2"])
+    assert result.exit_code == 1
+    assert "trained on another dataset" in result.output
+    assert "start a new --run-dir" in result.output
+    again = runner.invoke(cli, [*base, "--dataset", str(dataset), "--num-training-steps", "2"])
+    assert again.exit_code == 0, again.output
+
+
 @pytest.mark.slow
 def test_sigint_leaves_a_checkpoint_that_resumes_exactly(runner, tmp_path, dataset):
     from chipline.config import from_mapping

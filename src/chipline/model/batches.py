@@ -7,6 +7,7 @@ appears in exactly one window per epoch; the first cut moves randomly each epoch
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,13 @@ class Split:
     @property
     def lengths(self) -> npt.NDArray[np.int64]:
         return np.diff(self.offsets)
+
+
+def fingerprint(split: Split) -> dict[str, int]:
+    """What identifies a split: its sequence and token counts and a CRC-32 of its tokens."""
+    tokens = np.ascontiguousarray(split.tokens)
+    return {"sequences": int(split.lengths.size), "tokens": int(tokens.size),
+            "crc32": zlib.crc32(tokens.view(np.uint8).data)}  # fmt: skip
 
 
 def load_splits(path: Path) -> tuple[Split, Split]:

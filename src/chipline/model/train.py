@@ -39,6 +39,7 @@ from chipline.model.batches import (
     dataset_codec,
     epoch_plan,
     eval_plan,
+    fingerprint,
     load_splits,
 )
 from chipline.model.lstm import ModelConfig, PolyphonyLSTM
@@ -101,6 +102,7 @@ def train(cfg: TrainConfig, dataset: Path, run_dir: Path, progress: Progress | N
     cfg = replace(cfg, model=replace(cfg.model, codec=codec, vocab_size=vocab_size))
     if train_split.lengths.size == 0 or int(train_split.lengths.max(initial=0)) < 2:
         raise ConfigError(f"{dataset}: the training split has no sequences to learn from")
+    data = fingerprint(train_split)
     if cfg.num_threads > 0:
         torch.set_num_threads(cfg.num_threads)
     torch.manual_seed(cfg.seed)
@@ -108,7 +110,7 @@ def train(cfg: TrainConfig, dataset: Path, run_dir: Path, progress: Progress | N
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
     position = trainstate.Position()
     if trainstate.latest(run_dir) is not None:
-        position = trainstate.restore(run_dir, cfg, model, optimizer, device)
+        position = trainstate.restore(run_dir, cfg, model, optimizer, device, data)
         logger.info("resuming %s at step %d", run_dir, position.step)
     run_dir.mkdir(parents=True, exist_ok=True)
     net = dist.wrap(model, device)
@@ -155,10 +157,10 @@ def train(cfg: TrainConfig, dataset: Path, run_dir: Path, progress: Progress | N
                 paused_cpu += time.process_time() - cpu_eval
             if position.step % cfg.checkpoint_every == 0 or at_end:
                 t_save = time.perf_counter()
-                last = _save(run_dir, cfg, model, optimizer, position, dist)
+                last = _save(run_dir, cfg, model, optimizer, position, data, dist)
                 paused_sec += time.perf_counter() - t_save
         if last is None or last.name != trainstate.step_dir_name(position.step):
-            last = _save(run_dir, cfg, model, optimizer, position, dist)  # stopped after an eval
+            last = _save(run_dir, cfg, model, optimizer, position, data, dist)  # after an eval
     dist.stop()
     if last is None:
         raise ModelError(f"{run_dir}: no checkpoint was written")
@@ -193,11 +195,12 @@ def _save(
     model: PolyphonyLSTM,
     optimizer: torch.optim.Optimizer,
     position: trainstate.Position,
+    data: dict[str, int],
     dist: _Distributed,
 ) -> Path | None:
     path = None
     if dist.is_main:
-        path = trainstate.save(run_dir, cfg, model, optimizer, position)
+        path = trainstate.save(run_dir, cfg, model, optimizer, position, data)
         trainstate.prune(run_dir, cfg.keep_checkpoints)
     dist.barrier()
     return path or trainstate.latest(run_dir)

@@ -67,8 +67,10 @@ def save(
     model: PolyphonyLSTM,
     optimizer: torch.optim.Optimizer,
     position: Position,
+    data: dict[str, int],
 ) -> Path:
-    """Write a checkpoint for `position.step`; returns its dir."""
+    """Write a checkpoint for `position.step` of a run on the training split `data`
+    (`batches.fingerprint`); returns its dir."""
     from chipline.model.train import config_to_dict
 
     root = run_dir / CHECKPOINTS_DIR
@@ -85,7 +87,8 @@ def save(
         save_file(tensors, str(tmp / "optimizer.safetensors"))
         (tmp / "optimizer.json").write_text(json.dumps(meta))
         save_file(_rng_state(), str(tmp / "rng.safetensors"))
-        state = {"position": asdict(position), "train_config": training["train_config"]}
+        state = {"position": asdict(position), "train_config": training["train_config"],
+                 "train_split": data}  # fmt: skip
         (tmp / STATE_FILE).write_text(json.dumps(state, indent=1))
         replace_dir(tmp, final)
     except BaseException:
@@ -100,11 +103,13 @@ def restore(
     model: PolyphonyLSTM,
     optimizer: torch.optim.Optimizer,
     device: torch.device,
+    data: dict[str, int],
 ) -> Position:
     """Load the newest checkpoint of `run_dir` into model and optimizer; returns its position.
 
     Raises:
-        ConfigError: `cfg` contradicts the run's settings.
+        ConfigError: `cfg` contradicts the run's settings, or the training split `data`
+            (`batches.fingerprint`) is not the one the run was trained on.
         ModelError: the checkpoint is corrupt or of another format/codec version.
     """
     from chipline.model.train import IDENTITY_FIELDS, config_to_dict
@@ -119,6 +124,14 @@ def restore(
         raise ConfigError(
             f"{run_dir}: this run was trained with {', '.join(diffs)}; resume without "
             "those flags, or start a new --run-dir"
+        )
+    trained_on = state.get("train_split", data)  # older checkpoints lack it
+    if trained_on != data:
+        raise ConfigError(
+            f"{run_dir}: this run was trained on another dataset ({trained_on['sequences']:,} "
+            f"training sequences, {trained_on['tokens']:,} tokens; this one has "
+            f"{data['sequences']:,}, {data['tokens']:,}); resume on that dataset, or start a "
+            "new --run-dir"
         )
     load_config(path)
     _, weights = load_model(path)
