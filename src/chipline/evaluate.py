@@ -24,7 +24,6 @@ from chipline.encoding import polyphony
 from chipline.errors import ChiplineError, ConfigError
 from chipline.generate import SampleConfig, is_magenta, load_generator, sample_songs
 from chipline.generate.primer import Primer
-from chipline.keys import Key
 from chipline.model.infer import NumpyLSTM
 from chipline.score import quantize, read_midi
 from chipline.yanglerch import Piece, mean_overlap, piece_from_song, random_pieces
@@ -133,8 +132,8 @@ def real_pieces(
 def generated_pieces(model: NumpyLSTM, num: int, num_steps: int, seed: int) -> list[Piece]:
     """`num` samples of `num_steps` 16th steps from the model's own distribution (temperature 1).
 
-    A polyphony model starts unprimed. A chip-voice model writes 4/4 bars enough to cover the
-    steps, in a seeded random key (major and minor in turn) at the default density, with no key
+    A polyphony model starts unprimed. A chip-voice model draws its header (chip, key, meter,
+    tempo, density) itself, with bars enough to cover the steps, and is sampled with no key
     bias and no loop search; its noise voice is left out like any drum.
     """
     if model.codec == cv.CODEC_NAME:
@@ -146,17 +145,14 @@ def generated_pieces(model: NumpyLSTM, num: int, num_steps: int, seed: int) -> l
 
 def _chipvoice_pieces(model: NumpyLSTM, num: int, num_steps: int, seed: int) -> list[Piece]:
     from chipline.arrange import to_song
-    from chipline.generate.chipvoice import Controls, generate
+    from chipline.generate.chipvoice import generate, model_controls
     from chipline.make import MAKE_RENDER
     from chipline.make_chipvoice import delivered_score
 
     rng = np.random.default_rng(seed)
-    steps_per_bar = cv.steps_per_bar((4, 4))
-    num_bars = min(-(-num_steps // steps_per_bar), cv.MAX_BARS)
     pieces = []
-    for i in range(num):
-        key = Key(int(rng.integers(12)), bool(i % 2))
-        controls = Controls(key=key, num_bars=num_bars, loop=False, in_key=False, num_candidates=1)
+    for _ in range(num):
+        controls = model_controls(model, rng, num_steps)
         (tokens,) = generate(model, controls, 1, rng)
         song = to_song(delivered_score(cv.decode(tokens), controls.qpm, MAKE_RENDER))
         pieces.append(piece_from_song(song, num_steps / cv.STEPS_PER_QUARTER))

@@ -6,13 +6,15 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from chipvoice_models import tiny_model
+from chipvoice_models import random_weights, tiny_model
 
 from chipline.chip import CHIP_VOICES, VOICES, ChipScore
 from chipline.encoding import chipvoice as cv
 from chipline.errors import ConfigError
-from chipline.generate.chipvoice import Controls, generate, random_controls
+from chipline.generate.chipvoice import Controls, generate, model_controls, random_controls
 from chipline.keys import Key
+from chipline.model.checkpoint import model_config
+from chipline.model.infer import NumpyLSTM
 
 NUM_SEEDS, OUTPUTS_PER_SEED = 50, 20  # 1,000 generations
 
@@ -180,3 +182,18 @@ def test_seam_weight_favours_loops_that_sound_the_same_across_the_seam():
         for weight in (0.0, 50.0)
     }
     assert chosen[50.0] < chosen[0.0]
+
+
+def test_model_controls_come_from_the_model_with_bars_enough():
+    rng = np.random.default_rng(0)
+    drawn = [model_controls(tiny_model(), rng, num_steps=40) for _ in range(30)]
+    assert len({c.meter for c in drawn}) > 1  # a random model draws several meters
+    for c in drawn:
+        bar = cv.steps_per_bar(c.meter)
+        assert c.num_bars * bar >= 40 > (c.num_bars - 1) * bar
+        assert not c.in_key
+        assert c.num_candidates == 1
+    weights = random_weights()
+    weights["head.bias"][cv.METER_BASE + cv.METERS.index((6, 8))] = 50.0  # it always says 6/8
+    sure = NumpyLSTM(model_config([16], cv.VOCAB_SIZE, 0.0, codec=cv.CODEC_NAME), weights)
+    assert {model_controls(sure, rng, num_steps=40).meter for _ in range(5)} == {(6, 8)}

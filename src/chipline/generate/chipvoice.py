@@ -24,7 +24,17 @@ from chipline.generate.chipvoice_controls import Controls, constrain, header_tok
 from chipline.keys import Key
 from chipline.model.infer import NumpyLSTM, State
 
-__all__ = ["Controls", "generate", "header_tokens", "random_controls", "seam_logp", "seam_mismatch"]
+__all__ = [
+    "Controls",
+    "generate",
+    "header_tokens",
+    "model_controls",
+    "random_controls",
+    "seam_logp",
+    "seam_mismatch",
+]
+
+_METER_SLOT, _BARS_SLOT = 3, 5  # header positions (after START, chip, key) of meter and bars
 
 
 class _Rows:
@@ -185,6 +195,32 @@ def generate(
     score = score.reshape(num_outputs, count)
     best = [r * count + int(np.argmax(score[r])) for r in range(num_outputs)]
     return [np.array(candidates.tokens[b], dtype=np.uint16) for b in best]
+
+
+def model_controls(model: NumpyLSTM, rng: np.random.Generator, num_steps: int) -> Controls:
+    """Controls drawn from the model's own header distribution (the chips, keys, meters, tempi,
+    loop and densities of its training data), with enough bars to cover `num_steps` 16th
+    steps in the drawn meter; no key bias and no loop search, so the notes are the model's own.
+    """
+    grammar, tokens = ChipVoiceGrammar(), [cv.START]
+    grammar.advance(cv.START)
+    logits, state = model.step(np.array([cv.START]), model.initial_state(1))
+    while len(tokens) < cv.HEADER_LENGTH:
+        if len(tokens) == _BARS_SLOT:
+            meter = cv.METERS[tokens[_METER_SLOT] - cv.METER_BASE]
+            num_bars = min(-(-num_steps // cv.steps_per_bar(meter)), cv.MAX_BARS)
+            token = cv.BARS_BASE + num_bars - 1
+        else:
+            x = np.where(grammar.mask(), logits[0].astype(np.float64), -np.inf)
+            probs = np.exp(x - x.max())
+            token = int(rng.choice(probs.size, p=probs / probs.sum()))
+        grammar.advance(token)
+        tokens.append(token)
+        logits, state = model.step(np.array([token]), state)
+    h = cv.read_header(np.array(tokens))
+    return Controls(chip=h.chip, key=h.key, meter=h.meter, qpm=float(h.qpm),
+                    num_bars=h.num_bars, density=h.density, loop=h.loop, in_key=False,
+                    num_candidates=1)  # fmt: skip
 
 
 def random_controls(rng: np.random.Generator, **fixed: object) -> Controls:
