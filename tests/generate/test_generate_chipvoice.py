@@ -192,6 +192,7 @@ def test_model_controls_come_from_the_model_with_bars_enough():
         bar = cv.steps_per_bar(c.meter)
         assert c.num_bars * bar >= 40 > (c.num_bars - 1) * bar
         assert not c.in_key
+        assert c.key_bias == 0  # the notes are the model's own
         assert c.num_candidates == 1
     weights = random_weights()
     weights["head.bias"][cv.METER_BASE + cv.METERS.index((6, 8))] = 50.0  # it always says 6/8

@@ -220,7 +220,7 @@ def model_controls(model: NumpyLSTM, rng: np.random.Generator, num_steps: int) -
     h = cv.read_header(np.array(tokens))
     return Controls(chip=h.chip, key=h.key, meter=h.meter, qpm=float(h.qpm),
                     num_bars=h.num_bars, density=h.density, loop=h.loop, in_key=False,
-                    num_candidates=1)  # fmt: skip
+                    key_bias=0.0, num_candidates=1)  # fmt: skip
 
 
 def random_controls(rng: np.random.Generator, **fixed: object) -> Controls:
