@@ -37,7 +37,6 @@ def _interpolator() -> npt.NDArray[np.float32]:
 
 
 _PHASES = _interpolator()
-
 _CEILING_MARGIN_DB = 0.1  # room for 16-bit rounding and for meters that read a little higher
 _LIMITER_PASSES = 4  # gain re-measured after limiting; two passes usually land within 0.05 LU
 LIMITER_WINDOW_SEC = 0.01  # look-ahead/hold either side of a peak, and the smoothing length
