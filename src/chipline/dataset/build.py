@@ -119,7 +119,8 @@ def build_dataset(
     refusal = f"{input_dir}: none of the {len(files)} MIDI files gave a usable piece"
     packed = store.write_splits(out_dir, seqs, pieces, report, refusal)
     counts = _counts(len(files), totals, report, packed)
-    store.write_json(out_dir / store.META_FILE, _meta(cfg, names, flags, counts))
+    meta = store.dataset_meta(polyphony.CODEC_NAME, asdict(cfg), names, flags, counts)
+    store.write_json(out_dir / store.META_FILE, meta)
     return counts
 
 
@@ -163,22 +164,4 @@ def _counts(
         "eval_sequences": len(packed["eval"]),
         "train_tokens": packed["train"].num_tokens,
         "eval_tokens": packed["eval"].num_tokens,
-    }
-
-
-def _meta(
-    cfg: DatasetConfig, names: list[str], flags: list[bool | None], counts: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "format": store.FORMAT,
-        "format_version": store.FORMAT_VERSION,
-        "codec": polyphony.CODEC_NAME,
-        "codec_version": polyphony.CODEC_VERSION,
-        "vocab_size": polyphony.VOCAB_SIZE,
-        "steps_per_quarter": polyphony.STEPS_PER_QUARTER,
-        "config": asdict(cfg),
-        "counts": counts,
-        "files": names,
-        "eval_files": [n for n, f in zip(names, flags, strict=True) if f],
-        "python": sys.version.split()[0],
     }

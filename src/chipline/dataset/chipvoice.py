@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -215,19 +214,7 @@ def build_chipvoice_dataset(
         "train_tokens": packed["train"].num_tokens,
         "eval_tokens": packed["eval"].num_tokens,
     }
-    meta = {
-        "format": store.FORMAT,
-        "format_version": store.FORMAT_VERSION,
-        "codec": cv.CODEC_NAME,
-        "codec_version": cv.CODEC_VERSION,
-        "vocab_size": cv.VOCAB_SIZE,
-        "steps_per_quarter": cv.STEPS_PER_QUARTER,
-        "config": asdict(cfg),
-        "counts": counts,
-        "files": names,
-        "eval_files": [n for n, f in zip(names, flags, strict=True) if f],
-        "python": sys.version.split()[0],
-    }
+    meta = store.dataset_meta(cv.CODEC_NAME, asdict(cfg), names, flags, counts)
     store.write_json(out_dir / store.META_FILE, meta)
     return counts
 

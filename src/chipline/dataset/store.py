@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,31 @@ CODECS = {
     polyphony.CODEC_NAME: (polyphony.CODEC_VERSION, polyphony.VOCAB_SIZE),
     chipvoice.CODEC_NAME: (chipvoice.CODEC_VERSION, chipvoice.VOCAB_SIZE),
 }
+STEPS_PER_QUARTER = 4  # both codecs' time grid: 16th notes
+
+
+def dataset_meta(
+    codec: str, config: dict[str, Any], names: list[str], flags: list[bool | None],
+    counts: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    """The `meta.json` of a dataset of `codec` built from the files `names` with `config`;
+    `flags[i]` is True where file i went to the eval split."""
+    version, vocab_size = CODECS[codec]
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "codec": codec,
+        "codec_version": version,
+        "vocab_size": vocab_size,
+        "steps_per_quarter": STEPS_PER_QUARTER,
+        "config": config,
+        "counts": counts,
+        "files": names,
+        "eval_files": [n for n, f in zip(names, flags, strict=True) if f],
+        "python": sys.version.split()[0],
+    }
+
+
 _REBUILD = "rebuild it with `chipline ingest MIDI_DIR --out DATASET`"
 
 
