@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generate"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
 from chipvoice_models import tiny_model, tiny_model_dir  # noqa: E402
+from helpers_model import write_dataset  # noqa: E402
 
 from chipline.dataset import load_dataset  # noqa: E402
 from chipline.encoding import polyphony  # noqa: E402
@@ -29,39 +31,6 @@ from chipline.score import Note, Song, write_midi  # noqa: E402
 from chipline.yanglerch import Piece, mean_overlap, overlap_area, random_pieces  # noqa: E402
 
 
-def _write_dataset(path, seed=0):
-    rng = np.random.default_rng(seed)
-    path.mkdir()
-    for split, count in (("training", 4), ("eval", 7)):
-        pieces = []
-        for _ in range(count):
-            steps = [
-                [int(p) for p in rng.choice(np.arange(50, 70), 2, replace=False)]
-                for _ in range(int(rng.integers(3, 30)))
-            ]
-            tokens = [polyphony.START]
-            for step in steps:
-                tokens += [polyphony.new_note(p) for p in sorted(step, reverse=True)]
-                tokens.append(polyphony.STEP_END)
-            pieces.append([*tokens, polyphony.END])
-        np.savez(
-            path / f"{split}_poly_tracks.npz",
-            tokens=np.concatenate(pieces).astype(np.uint16),
-            offsets=np.cumsum([0] + [len(p) for p in pieces]).astype(np.int64),
-            piece=np.arange(count, dtype=np.int32),
-        )
-    meta = {
-        "format": "chipline-dataset",
-        "format_version": 1,
-        "codec": "polyphony",
-        "codec_version": 1,
-        "vocab_size": 259,
-        "files": [f"f{i}.mid" for i in range(7)],
-    }
-    (path / "meta.json").write_text(json.dumps(meta))
-    return path
-
-
 def _model(path, zero=False):
     config = model_config([12, 12], polyphony.VOCAB_SIZE, dropout=0.0)
     rng = np.random.default_rng(1)
@@ -73,7 +42,7 @@ def _model(path, zero=False):
 
 
 def test_uniform_model_has_the_vocabulary_as_perplexity(tmp_path):
-    data = _write_dataset(tmp_path / "data")
+    data = write_dataset(tmp_path / "data", num_train=4, num_eval=7)
     net = NumpyLSTM(*load_model(_model(tmp_path / "m", zero=True)))
     report = dataset_nll(net, data)
     assert report.nll_per_event == pytest.approx(math.log(polyphony.VOCAB_SIZE))
@@ -82,7 +51,7 @@ def test_uniform_model_has_the_vocabulary_as_perplexity(tmp_path):
 
 
 def test_nll_matches_one_sequence_at_a_time(tmp_path):
-    data = _write_dataset(tmp_path / "data")
+    data = write_dataset(tmp_path / "data", num_train=4, num_eval=7)
     net = NumpyLSTM(*load_model(_model(tmp_path / "m")))
     total, count = 0.0, 0
     for seq in load_dataset(data).eval:
@@ -145,7 +114,7 @@ def test_real_pieces_are_cut_to_the_same_length(tmp_path):
 def test_cli_eval(tmp_path, runner):
     from chipline.cli import cli
 
-    data = _write_dataset(tmp_path / "data")
+    data = write_dataset(tmp_path / "data", num_train=4, num_eval=7)
     model = _model(tmp_path / "m")
     midi = tmp_path / "midi"
     midi.mkdir()
@@ -189,7 +158,7 @@ def test_chipvoice_samples_are_notes_of_the_asked_length():
 
 
 def test_nll_refuses_a_dataset_of_another_codec(tmp_path):
-    data = _write_dataset(tmp_path / "data")
+    data = write_dataset(tmp_path / "data", num_train=4, num_eval=7)
     chip = load_scored_model(tiny_model_dir(tmp_path / "cv"))
     assert chip.codec == "chipvoice"
     with pytest.raises(ConfigError, match=r"data: a polyphony dataset.*--codec chipvoice"):
