@@ -12,7 +12,13 @@ from chipline.arrange import arrange
 from chipline.chip import VOICES, ChipNote
 from chipline.cli import cli
 from chipline.dataset import load_dataset
-from chipline.dataset.chipvoice import ChipVoiceDatasetConfig, rotate, transpose, windows
+from chipline.dataset.chipvoice import (
+    ChipVoiceDatasetConfig,
+    _reject_reason,
+    rotate,
+    transpose,
+    windows,
+)
 from chipline.encoding import chipvoice as cv
 from chipline.encoding.chipvoice_grammar import check
 from chipline.errors import ConfigError
@@ -28,6 +34,16 @@ def test_windows_cut_at_meter_changes_into_whole_bars():
     for w in cut:
         assert all(0 <= n.start_tick < w.end_tick and n.end_tick <= w.end_tick for n in w.notes)
     assert sum(len(w.notes) for w in cut) == len(score.notes)
+
+
+def test_a_repeated_time_signature_is_no_cut_and_cut_time_is_kept():
+    again = (TimeSignature(0, 2, 2), TimeSignature(4 * 4 * TPB, 2, 2))  # as at a repeat sign
+    score = arrange(chord_song(8 * 16, time_signatures=again))
+    (window,) = windows(score, max_bars=16)
+    assert window.end_tick == 8 * 4 * TPB
+    assert not _reject_reason(window, ChipVoiceDatasetConfig())
+    header = cv.read_header(cv.encode(window).astype(np.int64))
+    assert (header.meter, header.num_bars) == ((4, 4), 8)
 
 
 def test_rotation_by_whole_bars_is_cyclic():

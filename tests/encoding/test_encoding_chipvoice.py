@@ -152,6 +152,17 @@ def test_two_notes_on_one_voice_at_once_are_refused():
         check(tokens[:-1] + body + [cv.END])
 
 
+@pytest.mark.parametrize(("meter", "written"), [((2, 2), (4, 4)), ((4, 8), (2, 4))])
+def test_a_meter_with_a_codec_twin_is_written_as_the_twin(meter, written):
+    note = ChipNote("Pulse 1", 0, 4, (60,))
+    score = ChipScore("nes", 4, (note,), (Tempo(0, 500_000),), (TimeSignature(0, *meter),),
+                      end_tick=2 * cv.steps_per_bar(written))  # fmt: skip
+    decoded = cv.decode(cv.encode(score))
+    assert decoded == cv.normalize(score)
+    sig = decoded.time_signatures[0]
+    assert ((sig.numerator, sig.denominator), decoded.end_tick) == (written, score.end_tick)
+
+
 def test_unsupported_meter_and_too_many_bars_are_clear_errors():
     base = ChipScore("nes", 4, (), (Tempo(0, 500_000),), (TimeSignature(0, 5, 4),), end_tick=20)
     with pytest.raises(EncodingError, match="meter 5/4 is not supported"):

@@ -66,12 +66,16 @@ class _FileResult:
 
 
 def windows(score: ChipScore, max_bars: int) -> Iterator[ChipScore]:
-    """The score cut at meter changes, then into windows of at most `max_bars` whole bars.
+    """The score cut where the meter changes, then into windows of at most `max_bars` whole bars.
 
-    Each window has one meter, the tempo in force at its start, loop start 0, and its notes
-    shifted to start at tick 0 (a note is kept in the window it starts in, cut at its end).
+    A time signature that repeats the meter in force (as at a repeat sign) is no change. Each
+    window has one meter, the tempo in force at its start, loop start 0, and its notes shifted
+    to start at tick 0 (a note is kept in the window it starts in, cut at its end).
     """
-    sigs = score.time_signatures
+    sigs = [
+        sig for k, sig in enumerate(score.time_signatures)
+        if k == 0 or _meter_of(sig) != _meter_of(score.time_signatures[k - 1])
+    ]  # fmt: skip
     for k, sig in enumerate(sigs):
         stop = sigs[k + 1].tick if k + 1 < len(sigs) else score.end_tick
         bar = bar_length_ticks(sig, score.ticks_per_beat)
@@ -80,6 +84,10 @@ def windows(score: ChipScore, max_bars: int) -> Iterator[ChipScore]:
             yield _cut(
                 score, start, num_bars * bar, TimeSignature(0, sig.numerator, sig.denominator)
             )
+
+
+def _meter_of(sig: TimeSignature) -> tuple[int, int]:
+    return sig.numerator, sig.denominator
 
 
 def _cut(score: ChipScore, start: int, length: int, sig: TimeSignature) -> ChipScore:
@@ -151,7 +159,7 @@ def process_file(path: Path, is_eval: bool, index: int, cfg: ChipVoiceDatasetCon
 
 def _reject_reason(window: ChipScore, cfg: ChipVoiceDatasetConfig) -> str:
     sig = window.time_signatures[0]
-    if (sig.numerator, sig.denominator) not in cv.METERS:
+    if cv.codec_meter(_meter_of(sig)) is None:
         return "unsupported_meter"
     if window.end_tick < cfg.min_bars * bar_length_ticks(sig, window.ticks_per_beat):
         return "too_short"

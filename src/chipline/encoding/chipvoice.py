@@ -35,6 +35,9 @@ STEPS_PER_QUARTER = 4
 CHIPS: tuple[ChipName, ...] = ("nes", "vrc6")
 VOICE_ORDER = CHIP_VOICES["vrc6"]
 METERS = ((2, 4), (3, 4), (4, 4), (6, 8))
+# Meters written as a codec meter whose bar is the same on the 16th grid (a cut-time reel is
+# the same tokens as 4/4); the decoded score says the codec meter.
+METER_ALIASES = {(2, 2): (4, 4), (4, 8): (2, 4)}
 TEMPO_BINS = tuple(range(40, 241, 4))  # qpm
 MAX_BARS = 64
 DENSITY_LIMITS = (4, 8, 16)  # pitched notes per bar below each limit: density 0, 1, 2; else 3
@@ -309,12 +312,21 @@ def _tempo_bin(qpm: float) -> int:
     return min(TEMPO_BINS, key=lambda q: (abs(q - qpm), q))
 
 
+def codec_meter(meter: tuple[int, int]) -> tuple[int, int] | None:
+    """The codec meter that `meter` is written as (itself or its alias), None when it has none."""
+    meter = METER_ALIASES.get(meter, meter)
+    return meter if meter in METERS else None
+
+
 def _meter(score: ChipScore) -> tuple[int, int]:
-    sigs = {(s.numerator, s.denominator) for s in score.time_signatures}
-    meter = (score.time_signatures[0].numerator, score.time_signatures[0].denominator)
-    if len(sigs) > 1:
+    meters = {codec_meter((s.numerator, s.denominator)) for s in score.time_signatures}
+    first = score.time_signatures[0]
+    if len(meters) > 1:
         raise EncodingError("the chip-voice codec needs one meter; split the piece at changes")
-    if meter not in METERS:
-        supported = ", ".join(f"{n}/{d}" for n, d in METERS)
-        raise EncodingError(f"meter {meter[0]}/{meter[1]} is not supported (only {supported})")
+    meter = meters.pop()
+    if meter is None:
+        supported = ", ".join(f"{n}/{d}" for n, d in (*METERS, *METER_ALIASES))
+        raise EncodingError(
+            f"meter {first.numerator}/{first.denominator} is not supported (only {supported})"
+        )
     return meter
