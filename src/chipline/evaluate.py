@@ -133,8 +133,8 @@ def generated_pieces(model: NumpyLSTM, num: int, num_steps: int, seed: int) -> l
     """`num` samples of `num_steps` 16th steps from the model's own distribution (temperature 1).
 
     A polyphony model starts unprimed. A chip-voice model draws its header (chip, key, meter,
-    tempo, density) itself, with bars enough to cover the steps, and is sampled with no key
-    bias and no loop search; its noise voice is left out like any drum.
+    tempo, length of at least the steps, density) itself and is sampled with no key bias and
+    no loop search; its noise voice is left out like any drum.
     """
     if model.codec == cv.CODEC_NAME:
         return _chipvoice_pieces(model, num, num_steps, seed)

@@ -190,7 +190,7 @@ def test_model_controls_come_from_the_model_with_bars_enough():
     assert len({c.meter for c in drawn}) > 1  # a random model draws several meters
     for c in drawn:
         bar = cv.steps_per_bar(c.meter)
-        assert c.num_bars * bar >= 40 > (c.num_bars - 1) * bar
+        assert c.num_bars * bar >= 40
         assert not c.in_key
         assert c.key_bias == 0  # the notes are the model's own
         assert c.num_candidates == 1
@@ -198,3 +198,8 @@ def test_model_controls_come_from_the_model_with_bars_enough():
     weights["head.bias"][cv.METER_BASE + cv.METERS.index((6, 8))] = 50.0  # it always says 6/8
     sure = NumpyLSTM(model_config([16], cv.VOCAB_SIZE, 0.0, codec=cv.CODEC_NAME), weights)
     assert {model_controls(sure, rng, num_steps=40).meter for _ in range(5)} == {(6, 8)}
+    assert len({c.num_bars for c in drawn}) > 1  # the length is drawn too, never too short
+    weights["head.bias"][cv.BARS_BASE + 11] = 50.0  # it always says 12 bars
+    sure = NumpyLSTM(model_config([16], cv.VOCAB_SIZE, 0.0, codec=cv.CODEC_NAME), weights)
+    assert {model_controls(sure, rng, num_steps=40).num_bars for _ in range(5)} == {12}
+    assert min(model_controls(sure, rng, num_steps=13 * 12).num_bars for _ in range(5)) >= 13

@@ -199,21 +199,25 @@ def generate(
 
 def model_controls(model: NumpyLSTM, rng: np.random.Generator, num_steps: int) -> Controls:
     """Controls drawn from the model's own header distribution (the chips, keys, meters, tempi,
-    loop and densities of its training data), with enough bars to cover `num_steps` 16th
-    steps in the drawn meter; no key bias and no loop search, so the notes are the model's own.
+    lengths, loop and densities of its training data), the length among those that cover
+    `num_steps` 16th steps in the drawn meter; no key bias and no loop search, so the notes are
+    the model's own.
+
+    The length is drawn, not set: the model learns what kind of piece is how long (a 16-bar
+    reel, an 8-bar chorale phrase), so fixing it would pick the kind of music too.
     """
     grammar, tokens = ChipVoiceGrammar(), [cv.START]
     grammar.advance(cv.START)
     logits, state = model.step(np.array([cv.START]), model.initial_state(1))
     while len(tokens) < cv.HEADER_LENGTH:
+        allowed = grammar.mask()
         if len(tokens) == _BARS_SLOT:
             meter = cv.METERS[tokens[_METER_SLOT] - cv.METER_BASE]
-            num_bars = min(-(-num_steps // cv.steps_per_bar(meter)), cv.MAX_BARS)
-            token = cv.BARS_BASE + num_bars - 1
-        else:
-            x = np.where(grammar.mask(), logits[0].astype(np.float64), -np.inf)
-            probs = np.exp(x - x.max())
-            token = int(rng.choice(probs.size, p=probs / probs.sum()))
+            need = min(-(-num_steps // cv.steps_per_bar(meter)), cv.MAX_BARS)
+            allowed[cv.BARS_BASE : cv.BARS_BASE + need - 1] = False
+        x = np.where(allowed, logits[0].astype(np.float64), -np.inf)
+        probs = np.exp(x - x.max())
+        token = int(rng.choice(probs.size, p=probs / probs.sum()))
         grammar.advance(token)
         tokens.append(token)
         logits, state = model.step(np.array([token]), state)
