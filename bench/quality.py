@@ -38,20 +38,21 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--num-samples", type=int, default=50)
     parser.add_argument("--steps", type=int, default=128)
+    parser.add_argument("--temperature", type=float, default=1.0, help="make samples at 0.9")
     args = parser.parse_args()
     t0 = time.perf_counter()
     nets = {str(m): load_scored_model(m) for m in args.model}
     files = {p: held_out(args.corpus, args.data, p) for p in PARTS}
     scores = {m: {p: [] for p in PARTS} for m in nets}
     for seed in range(args.seeds):
-        samples = {m: generated_pieces(n, args.num_samples, args.steps, seed)
+        samples = {m: generated_pieces(n, args.num_samples, args.steps, seed, args.temperature)
                    for m, n in nets.items()}  # fmt: skip
         for part in PARTS:
             real = real_pieces(files[part], args.steps, 2 * args.num_samples, seed)
             for m in nets:
                 scores[m][part].append(sample_quality(real, samples[m], seed)["model"]["mean"])
     print(f"Yang-Lerch mean overlapping area, {args.seeds} seeds x {args.num_samples} samples of "
-          f"{args.steps} 16th steps (mean ± sd over seeds)")  # fmt: skip
+          f"{args.steps} 16th steps at T={args.temperature} (mean ± sd over seeds)")  # fmt: skip
     print(f"  {'model':36s} " + " ".join(f"{p:>13s}" for p in PARTS) + f" {'mean':>7s}")
     for m, rows in scores.items():
         cells = " ".join(f"{np.mean(v):6.3f} ± {np.std(v):.3f}" for v in rows.values())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -129,21 +129,26 @@ def real_pieces(
     return pieces
 
 
-def generated_pieces(model: NumpyLSTM, num: int, num_steps: int, seed: int) -> list[Piece]:
-    """`num` samples of `num_steps` 16th steps from the model's own distribution (temperature 1).
+def generated_pieces(
+    model: NumpyLSTM, num: int, num_steps: int, seed: int, temperature: float = 1.0
+) -> list[Piece]:
+    """`num` samples of `num_steps` 16th steps from the model's own distribution (at
+    `temperature`; 1 is the distribution itself, `chipline make` samples at 0.9).
 
     A polyphony model starts unprimed. A chip-voice model draws its header (chip, key, meter,
     tempo, length of at least the steps, density) itself and is sampled with no key bias and
     no loop search; its noise voice is left out like any drum.
     """
     if model.codec == cv.CODEC_NAME:
-        return _chipvoice_pieces(model, num, num_steps, seed)
-    cfg = SampleConfig(num_outputs=num, num_steps=num_steps, seed=seed)
+        return _chipvoice_pieces(model, num, num_steps, seed, temperature)
+    cfg = SampleConfig(num_outputs=num, num_steps=num_steps, seed=seed, temperature=temperature)
     songs = sample_songs(model, cfg, Primer())
     return [piece_from_song(s, num_steps / polyphony.STEPS_PER_QUARTER) for s in songs]
 
 
-def _chipvoice_pieces(model: NumpyLSTM, num: int, num_steps: int, seed: int) -> list[Piece]:
+def _chipvoice_pieces(
+    model: NumpyLSTM, num: int, num_steps: int, seed: int, temperature: float
+) -> list[Piece]:
     from chipline.arrange import to_song
     from chipline.generate.chipvoice import generate, model_controls
     from chipline.make import MAKE_RENDER
@@ -152,7 +157,7 @@ def _chipvoice_pieces(model: NumpyLSTM, num: int, num_steps: int, seed: int) -> 
     rng = np.random.default_rng(seed)
     pieces = []
     for _ in range(num):
-        controls = model_controls(model, rng, num_steps)
+        controls = replace(model_controls(model, rng, num_steps), temperature=temperature)
         (tokens,) = generate(model, controls, 1, rng)
         song = to_song(delivered_score(cv.decode(tokens), controls.qpm, MAKE_RENDER))
         pieces.append(piece_from_song(song, num_steps / cv.STEPS_PER_QUARTER))

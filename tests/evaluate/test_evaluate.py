@@ -157,6 +157,16 @@ def test_chipvoice_samples_are_notes_of_the_asked_length():
     assert all(np.array_equal(a.pitch, b.pitch) for a, b in zip(pieces, again, strict=True))
 
 
+def test_samples_follow_the_temperature(tmp_path):
+    poly = load_scored_model(_model(tmp_path / "poly"))
+    for model in (poly, tiny_model()):
+        hot, cold = (generated_pieces(model, 4, 32, seed=5, temperature=t) for t in (1.0, 0.05))
+        assert [p.pitch.tolist() for p in hot] != [p.pitch.tolist() for p in cold]
+    # nearly greedy, the polyphony model's unprimed samples no longer depend on the seed
+    greedy = [generated_pieces(poly, 2, 32, seed=s, temperature=1e-4) for s in (1, 2)]
+    assert [p.pitch.tolist() for p in greedy[0]] == [p.pitch.tolist() for p in greedy[1]]
+
+
 def test_nll_refuses_a_dataset_of_another_codec(tmp_path):
     data = write_dataset(tmp_path / "data", num_train=4, num_eval=7)
     chip = load_scored_model(tiny_model_dir(tmp_path / "cv"))
