@@ -143,6 +143,16 @@ def test_cli_eval(tmp_path, runner):
     assert 0 <= rows["floor"]["mean"] <= 1
     assert 0 <= rows["model"]["mean"] <= 1
     assert report["nll"][str(data)]["num_sequences"] == 7
+    assert report["temperature"] == 1.0
+    args = ["eval", str(model), "--reference", f"toy={midi}", "--num-samples", "4", "--steps", "32"]
+    cold = runner.invoke(cli, [*args, "--temperature", "0.05", "--json"])
+    assert cold.exit_code == 0, cold.output
+    cold_rows = json.loads(cold.output)["sample_quality"]["toy"]
+    assert cold_rows["model"] != rows["model"]  # other samples
+    assert cold_rows["ceiling"] == rows["ceiling"]  # the same real pieces
+    refused = runner.invoke(cli, [*args, "--temperature", "0"])
+    assert refused.exit_code == 2
+    assert "--temperature" in refused.output
 
 
 def test_chipvoice_samples_are_notes_of_the_asked_length():

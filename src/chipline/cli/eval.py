@@ -64,6 +64,13 @@ def _references(
     show_default=True,
     help="16th steps per generated piece; real pieces are cut to the same length.",
 )
+@click.option(
+    "--temperature",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Sampling temperature of the generated pieces (chipline make samples at 0.9).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
 def eval_cmd(
@@ -73,6 +80,7 @@ def eval_cmd(
     max_tokens: int,
     num_samples: int,
     num_steps: int,
+    temperature: float,
     seed: int,
     as_json: bool,
 ) -> None:
@@ -89,7 +97,8 @@ def eval_cmd(
     if not datasets and not references:
         raise click.UsageError("give --dataset and/or --reference")
     net = evaluate.load_scored_model(model)
-    report: dict[str, Any] = {"model": str(model), "nll": {}, "sample_quality": {}}
+    report: dict[str, Any] = {"model": str(model), "nll": {}, "sample_quality": {},
+                              "temperature": temperature}  # fmt: skip
     for dataset in datasets:
         nll = evaluate.dataset_nll(net, dataset, max_tokens, seed)
         report["nll"][str(dataset)] = nll.__dict__
@@ -100,11 +109,12 @@ def eval_cmd(
                 f"({nll.num_sequences:,} sequences)"
             )
     if references:
-        generated = evaluate.generated_pieces(net, num_samples, num_steps, seed)
+        generated = evaluate.generated_pieces(net, num_samples, num_steps, seed, temperature)
         if not as_json:
             click.echo(
                 f"Yang-Lerch mean overlapping area, {num_samples} pieces of {num_steps} "
-                "16th steps (real vs real = ceiling, random notes = floor):"
+                f"16th steps at temperature {temperature:g} (real vs real = ceiling, random "
+                "notes = floor):"
             )
             click.echo(f"  {'reference':12s} {'ceiling':>8s} {'model':>8s} {'floor':>8s}")
     for name, folder, dataset in references:
