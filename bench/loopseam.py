@@ -46,7 +46,8 @@ NUM_STEPS = NUM_BARS * 16
 
 
 def token_seams(cv_model, poly_model, num: int, candidates: int, seed: int) -> dict[str, list]:
-    rng = np.random.default_rng(seed)
+    # each model draws from its own stream, so one model's draws do not move the other's
+    rng = np.random.default_rng([seed, 0])
     out: dict[str, list] = {"chipvoice": [], "polyphony": []}
     for i in range(num):
         key = Key(int(rng.integers(12)), bool(i % 2))
@@ -54,7 +55,7 @@ def token_seams(cv_model, poly_model, num: int, candidates: int, seed: int) -> d
         (tokens,) = generate(cv_model, controls, 1, rng)
         out["chipvoice"].append(chipvoice_token_seam(cv_model, tokens))
     for tokens in generate_tokens(poly_model, np.array([polyphony.START], np.uint16), NUM_STEPS,
-                                  num, Search(), rng):  # fmt: skip
+                                  num, Search(), np.random.default_rng([seed, 1])):  # fmt: skip
         out["polyphony"].append(polyphony_token_seam(poly_model, tokens))
     return out
 
