@@ -18,6 +18,11 @@ def test_keep_prob_becomes_drop_probability_and_fixed_keys_pass():
     assert got == {"model": {"dropout": 0.25}, "clip_norm": 3.0}
 
 
+def test_magentas_first_polyphony_config_decays_the_learning_rate():
+    got = parse_hparams("initial_learning_rate=0.001,decay_steps=1000,decay_rate=0.95")
+    assert got == {"learning_rate": 0.001, "decay_steps": 1000, "decay_rate": 0.95}
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -16,7 +16,7 @@ from chipline.model.batches import load_splits  # noqa: E402
 from chipline.model.checkpoint import load_model  # noqa: E402
 from chipline.model.infer import NumpyLSTM  # noqa: E402
 from chipline.model.lstm import PRESETS  # noqa: E402
-from chipline.model.train import TrainConfig, evaluate, train  # noqa: E402
+from chipline.model.train import TrainConfig, evaluate, learning_rate_at, train  # noqa: E402
 
 TINY = TrainConfig(
     model=dataclasses.replace(PRESETS["tiny"], dropout=0.3),
@@ -97,9 +97,37 @@ def test_resume_refuses_contradicting_settings_and_corrupt_state(tmp_path, datas
         train(TINY, dataset, tmp_path / "run")
 
 
+def test_learning_rate_decays_in_stairs_and_resumes_on_the_stair(tmp_path, dataset):
+    decaying = dataclasses.replace(TINY, decay_steps=4, decay_rate=0.5, log_every=1)
+    assert [learning_rate_at(decaying, s) for s in (0, 3, 4, 11)] == [3e-3, 3e-3, 1.5e-3, 7.5e-4]
+    assert learning_rate_at(TINY, 11) == 3e-3
+    train(dataclasses.replace(decaying, num_training_steps=6), dataset, tmp_path / "run")
+    train(decaying, dataset, tmp_path / "run")
+    rows = [r for r in _metrics(tmp_path / "run") if r["split"] == "train"]
+    assert [r["learning_rate"] for r in rows] == [learning_rate_at(decaying, s) for s in range(12)]
+    train(TINY, dataset, tmp_path / "straight")
+    _, constant = load_model(tmp_path / "straight")
+    _, decayed = load_model(tmp_path / "run")
+    assert any(not np.array_equal(constant[k], decayed[k]) for k in constant)
+    with pytest.raises(ConfigError, match="decay_rate=0.5 \\(asked 1.0\\)"):
+        train(dataclasses.replace(TINY, num_training_steps=20), dataset, tmp_path / "run")
+
+
+def test_a_checkpoint_from_before_the_decay_settings_resumes(tmp_path, dataset):
+    train(dataclasses.replace(TINY, num_training_steps=4), dataset, tmp_path / "run")
+    state_file = tmp_path / "run/checkpoints/step-00000004/state.json"
+    state = json.loads(state_file.read_text())
+    for key in ("decay_steps", "decay_rate"):
+        del state["train_config"][key]
+    state_file.write_text(json.dumps(state))
+    assert train(TINY, dataset, tmp_path / "run").name == "step-00000012"
+
+
 def test_bad_settings_raise(tmp_path, dataset):
     with pytest.raises(ConfigError, match="batch_size"):
         TrainConfig(batch_size=0)
+    with pytest.raises(ConfigError, match="decay_rate"):
+        TrainConfig(decay_steps=100, decay_rate=0)
     with pytest.raises(ConfigError, match="dropout"):
         TrainConfig(model=dataclasses.replace(PRESETS["tiny"], dropout=1.0))
     with pytest.raises(ConfigError, match="CUDA"):

@@ -32,6 +32,8 @@ INTERRUPTED_EXIT = 130  # the shell's code for a run stopped by Ctrl-C
 @click.option("--layer-sizes", help="Comma-separated LSTM sizes, e.g. 128,128,128.")
 @click.option("--dropout", type=float, help="Drop probability (1 - Magenta's dropout_keep_prob).")
 @click.option("--learning-rate", type=float)
+@click.option("--decay-steps", type=int, help="Steps between learning-rate decays (0: constant).")
+@click.option("--decay-rate", type=float, help="Factor of each decay, e.g. 0.95 (Magenta's).")
 @click.option("--clip-norm", type=float)
 @click.option("--window", type=int, help="Events per training window; 0 = whole pieces.")
 @click.option("--eval-every", type=int, help="Steps between evals (0: only at the end).")
@@ -133,9 +135,9 @@ def _toml_table(path: Path) -> dict[str, Any]:
 
 
 def _flag_settings(opts: dict[str, Any]) -> dict[str, Any]:
-    plain = ("num_training_steps", "batch_size", "learning_rate", "clip_norm", "window",
-             "eval_every", "checkpoint_every", "log_every", "seed", "device", "precision",
-             "num_threads")  # fmt: skip
+    plain = ("num_training_steps", "batch_size", "learning_rate", "decay_steps", "decay_rate",
+             "clip_norm", "window", "eval_every", "checkpoint_every", "log_every", "seed",
+             "device", "precision", "num_threads")  # fmt: skip
     out: dict[str, Any] = {k: opts[k] for k in plain if opts.get(k) is not None}
     model: dict[str, Any] = {}
     if opts.get("layer_sizes"):

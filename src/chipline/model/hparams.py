@@ -19,6 +19,9 @@ _KEYS: dict[str, tuple[tuple[str, ...], Any]] = {
     "dropout_keep_prob": (("model", "dropout"), lambda v: 1.0 - float(v)),
     "clip_norm": (("clip_norm",), float),
     "learning_rate": (("learning_rate",), float),
+    "initial_learning_rate": (("learning_rate",), float),  # Magenta's first polyphony config
+    "decay_steps": (("decay_steps",), int),
+    "decay_rate": (("decay_rate",), float),
 }
 # Magenta hparams accepted only at the value that matches what we build.
 _FIXED = {"attn_length": 0, "residual_connections": False}

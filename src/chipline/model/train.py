@@ -55,6 +55,8 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     batch_size: int = 64
     learning_rate: float = 1e-3
+    decay_steps: int = 0  # with decay_rate: the rate is multiplied by it every so many steps
+    decay_rate: float = 1.0  # (Magenta's staircase exponential decay); 0 steps: constant
     clip_norm: float = 5.0
     window: int = 128  # events per training window; 0 = whole pieces (Magenta)
     num_training_steps: int = 20_000  # Magenta's default 0 (forever) is not offered
@@ -79,10 +81,13 @@ class TrainConfig:
             raise ConfigError(f"train: layer sizes must be positive, got {self.model.layer_sizes}")
         if self.learning_rate <= 0 or self.clip_norm <= 0 or self.window < 0:
             raise ConfigError("train: learning_rate and clip_norm must be > 0, window >= 0")
+        if self.decay_steps < 0 or not 0 < self.decay_rate <= 1:
+            raise ConfigError("train: decay_steps must be >= 0 and decay_rate in (0, 1]")
 
 
 # Fields that define the run; changing them on resume would not continue the same training.
-IDENTITY_FIELDS = ("model", "batch_size", "learning_rate", "clip_norm", "window", "seed")
+IDENTITY_FIELDS = ("model", "batch_size", "learning_rate", "decay_steps", "decay_rate",
+                   "clip_norm", "window", "seed")  # fmt: skip
 Progress = Callable[[dict[str, Any]], bool | None]  # returns True to stop training early
 
 
@@ -125,6 +130,8 @@ def train(cfg: TrainConfig, dataset: Path, run_dir: Path, progress: Progress | N
         cpu_start, paused_cpu = time.process_time(), 0.0  # the same in process CPU seconds
         batches = _batches(train_split, cfg, position, dist)
         while position.step < cfg.num_training_steps and not dist.any(stop.requested, device):
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate_at(cfg, position.step)
             rows, position = next(batches)
             inputs, targets = collate(train_split, rows)
             x = torch.from_numpy(inputs).to(device, non_blocking=True)
@@ -134,7 +141,8 @@ def train(cfg: TrainConfig, dataset: Path, run_dir: Path, progress: Progress | N
             if position.step % cfg.log_every == 0 or position.step == cfg.num_training_steps:
                 now = time.perf_counter()
                 row = {"step": position.step, "split": "train", "loss": loss.item(),
-                       "grad_norm": float(grad_norm), "events": events,
+                       "grad_norm": float(grad_norm),
+                       "learning_rate": optimizer.param_groups[0]["lr"], "events": events,
                        "events_per_sec": events / (now - t_log - (paused_sec - paused_at_log)),
                        "epoch": position.epoch, "wall_sec": now - t_start,
                        "train_sec": now - t_start - paused_sec,
@@ -165,6 +173,13 @@ def train(cfg: TrainConfig, dataset: Path, run_dir: Path, progress: Progress | N
     if last is None:
         raise ModelError(f"{run_dir}: no checkpoint was written")
     return last
+
+
+def learning_rate_at(cfg: TrainConfig, step: int) -> float:
+    """The learning rate of the update after `step` updates."""
+    if not cfg.decay_steps:
+        return cfg.learning_rate
+    return cfg.learning_rate * cfg.decay_rate ** (step // cfg.decay_steps)
 
 
 def train_step(

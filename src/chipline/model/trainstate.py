@@ -112,12 +112,14 @@ def restore(
             (`batches.fingerprint`) is not the one the run was trained on.
         ModelError: the checkpoint is corrupt or of another format/codec version.
     """
-    from chipline.model.train import IDENTITY_FIELDS, config_to_dict
+    from chipline.model.train import IDENTITY_FIELDS, TrainConfig, config_to_dict
 
     path = latest(run_dir)
     assert path is not None
     state = _read_json(path / STATE_FILE)
-    stored, wanted = state["train_config"], config_to_dict(cfg)
+    # a field older checkpoints lack had its default then
+    stored = config_to_dict(TrainConfig()) | state["train_config"]
+    wanted = config_to_dict(cfg)
     diffs = [f"{k}={stored.get(k)!r} (asked {wanted[k]!r})" for k in IDENTITY_FIELDS
              if stored.get(k) != wanted[k]]  # fmt: skip
     if diffs:
