@@ -31,12 +31,13 @@ FORMAT_VERSION = 1
 META_FILE = "meta.json"
 REPORT_FILE = "report.jsonl"
 SPLIT_FILES = {"train": "training_poly_tracks.npz", "eval": "eval_poly_tracks.npz"}
-# codec name → (version, vocabulary size) of the codecs a dataset may hold
+# codec name → (version, vocabulary size, steps per quarter) of the codecs a dataset may hold
 CODECS = {
-    polyphony.CODEC_NAME: (polyphony.CODEC_VERSION, polyphony.VOCAB_SIZE),
-    chipvoice.CODEC_NAME: (chipvoice.CODEC_VERSION, chipvoice.VOCAB_SIZE),
-}
-STEPS_PER_QUARTER = 4  # both codecs' time grid: 16th notes
+    polyphony.CODEC_NAME: (polyphony.CODEC_VERSION, polyphony.VOCAB_SIZE,
+                           polyphony.STEPS_PER_QUARTER),
+    chipvoice.CODEC_NAME: (chipvoice.CODEC_VERSION, chipvoice.VOCAB_SIZE,
+                           chipvoice.STEPS_PER_QUARTER),
+}  # fmt: skip
 
 
 def dataset_meta(
@@ -45,14 +46,14 @@ def dataset_meta(
 ) -> dict[str, Any]:  # fmt: skip
     """The `meta.json` of a dataset of `codec` built from the files `names` with `config`;
     `flags[i]` is True where file i went to the eval split."""
-    version, vocab_size = CODECS[codec]
+    version, vocab_size, steps_per_quarter = CODECS[codec]
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "codec": codec,
         "codec_version": version,
         "vocab_size": vocab_size,
-        "steps_per_quarter": STEPS_PER_QUARTER,
+        "steps_per_quarter": steps_per_quarter,
         "config": config,
         "counts": counts,
         "files": names,
