@@ -136,8 +136,8 @@ def generated_pieces(
     `temperature`; 1 is the distribution itself, `chipline make` samples at 0.9).
 
     A polyphony model starts unprimed. A chip-voice model draws its header (chip, key, meter,
-    tempo, length of at least the steps, density) itself and is sampled with no key bias and
-    no loop search; its noise voice is left out like any drum.
+    tempo, length of at least the steps, density, voice count) itself and is sampled with no
+    key bias and no loop search; its noise voice is left out like any drum.
     """
     if model.codec == cv.CODEC_NAME:
         return _chipvoice_pieces(model, num, num_steps, seed, temperature)

@@ -68,6 +68,7 @@ class MakeConfig:
     num_workers: int = 1  # render processes (0: one per CPU); on a busy machine 1 is fastest
     # Chip-voice models only (`make_chipvoice`): the header controls and the form.
     density: int = 2  # 0 sparse .. 3 busy
+    voices: int = 0  # how many of the chip's voices play (noise included); 0: the model's choice
     intro_bars: int = 0  # bars played once before the loop
     stinger: bool = False  # a 1-4 bar one-shot ending on the tonic
     variations: int = 1  # tracks per theme (they share their opening bars)
@@ -80,6 +81,7 @@ class MakeConfig:
             "temperature": 0 < self.temperature <= 5,
             "max_attempts": self.max_attempts >= 1,
             "variations": self.variations >= 1,
+            "voices": self.voices >= 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

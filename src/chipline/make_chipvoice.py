@@ -53,8 +53,9 @@ def track_controls(cfg: MakeConfig, render: RenderConfig, key: Key) -> Controls:
     loop = render.loop and not cfg.stinger
     try:
         return Controls(chip=render.chip, key=key, qpm=cfg.qpm, num_bars=cfg.num_bars,
-                        density=cfg.density, loop=loop, intro_bars=cfg.intro_bars,
-                        stinger=cfg.stinger, temperature=cfg.temperature)  # fmt: skip
+                        density=cfg.density, voices=cfg.voices or None, loop=loop,
+                        intro_bars=cfg.intro_bars, stinger=cfg.stinger,
+                        temperature=cfg.temperature)  # fmt: skip
     except ConfigError as e:
         raise ConfigError(f"make: {e}") from e
 

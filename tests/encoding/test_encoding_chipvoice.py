@@ -86,7 +86,13 @@ def test_normalize_is_idempotent(score, loop):
 def test_encode_of_decode_gives_back_a_grammatical_sequence(seed):
     tokens = sample(np.random.default_rng(seed))
     header = cv.read_header(tokens)
-    again = cv.encode(cv.decode(tokens), loop=header.loop, key=header.key, density=header.density)
+    again = cv.encode(
+        cv.decode(tokens),
+        loop=header.loop,
+        key=header.key,
+        density=header.density,
+        voices=header.voices,
+    )
     assert again.tolist() == tokens.tolist()
 
 
@@ -114,8 +120,8 @@ def test_header_carries_the_controls():
     )  # fmt: skip
     tokens = cv.encode(score, key=Key(9, minor=True))
     header = cv.read_header(tokens)
-    assert (header.chip, header.key, header.qpm, header.num_bars, header.loop) == (
-        "nes", Key(9, True), 140, 2, True,
+    assert (header.chip, header.key, header.qpm, header.num_bars, header.loop, header.voices) == (
+        "nes", Key(9, True), 140, 2, True, 2,
     )  # fmt: skip
     assert cv.LOOP_START in tokens.tolist()
     assert cv.decode(tokens).loop_start_tick == 16
@@ -125,7 +131,7 @@ def test_header_carries_the_controls():
     ("mutate", "reason"),
     [
         (lambda t: t[:-1], "without END"),
-        (lambda t: [*t[:8], cv.END], r"token 8 \(END\) breaks"),  # no bars at all
+        (lambda t: [*t[:9], cv.END], r"token 9 \(END\) breaks"),  # no bars at all
         (lambda t: [*t, cv.END], "after END"),
     ],
 )
@@ -150,6 +156,24 @@ def test_two_notes_on_one_voice_at_once_are_refused():
     body = [cv.POS_BASE + 4, cv.VOICE_BASE, cv.PITCH_BASE + 64, cv.DUR_BASE]
     with pytest.raises(EncodingError, match="breaks the chip-voice grammar"):
         check(tokens[:-1] + body + [cv.END])
+
+
+def test_more_voices_than_the_header_says_are_refused():
+    two = (ChipNote("Pulse 1", 0, 4, (69,)), ChipNote("Triangle", 0, 16, (45,)))
+    score = ChipScore("nes", 4, two, (Tempo(0, 500_000),), (TimeSignature(0, 4, 4),), end_tick=16)
+    tokens = cv.encode(score, voices=3).tolist()
+    assert cv.read_header(np.array(tokens)).voices == 3
+    assert cv.decode(tokens) == cv.normalize(score)
+    # a third voice fits the header's three; a fourth breaks it
+    third = [cv.POS_BASE + 8, cv.VOICE_BASE + 1, cv.PITCH_BASE + 64, cv.DUR_BASE]
+    check(tokens[:-1] + third + [cv.END])
+    fourth = [cv.VOICE_BASE + 3, cv.NOISE_BASE, cv.DUR_BASE]
+    with pytest.raises(EncodingError, match=r"\(VOICE_Noise\) breaks"):
+        check(tokens[:-1] + third + fourth + [cv.END])
+    with pytest.raises(EncodingError, match="2 voices play; cannot label the piece 1"):
+        cv.encode(score, voices=1)
+    with pytest.raises(EncodingError, match=r"\(VOICES_5\) breaks"):  # the NES has four voices
+        check([*tokens[:8], cv.VOICES_BASE + 4, *tokens[9:]])
 
 
 @pytest.mark.parametrize(("meter", "written"), [((2, 2), (4, 4)), ((4, 8), (2, 4))])

@@ -19,9 +19,14 @@ from chipline.model.infer import NumpyLSTM
 NUM_SEEDS, OUTPUTS_PER_SEED = 50, 20  # 1,000 generations
 
 
-def violations(score: ChipScore, controls: Controls) -> list[str]:
-    """Every way `score` breaks the chip or the controls, checked from the notes alone."""
+def violations(score: ChipScore, controls: Controls, voices: int) -> list[str]:
+    """Every way `score` breaks the chip, the controls or the header's voice count `voices`,
+    checked from the notes alone."""
     found = []
+    if len({n.voice for n in score.notes}) > voices:
+        found.append(f"more than {voices} voices play")
+    if controls.voices is not None and voices != controls.voices:
+        found.append(f"the header says {voices} voices, the controls {controls.voices}")
     spb = cv.steps_per_bar(controls.meter)
     if score.end_tick != controls.num_bars * spb:
         found.append(f"end {score.end_tick} is not {controls.num_bars} bars")
@@ -40,8 +45,12 @@ def violations(score: ChipScore, controls: Controls) -> list[str]:
                 found.append(f"{voice}: note {n.start_tick}..{n.end_tick} outside the piece")
     if {n.voice for n in score.notes} - set(CHIP_VOICES[controls.chip]):
         found.append("a voice the chip does not have")
-    if controls.stinger:
-        for voice in ("Pulse 1", "Triangle"):
+    if controls.stinger:  # Pulse 1 and the triangle, both where the voice count leaves room
+        enders = [v for v in ("Pulse 1", "Triangle") if any(n.voice == v for n in score.notes)]
+        room = voices - len({n.voice for n in score.notes})
+        if not enders or room > 0 and len(enders) < 2:
+            found.append(f"a stinger of {voices} voices ends in {enders}")
+        for voice in enders:
             last = max((n for n in score.notes if n.voice == voice), key=lambda n: n.start_tick)
             if last.pitches[0] % 12 != controls.key.tonic:
                 found.append(f"stinger's {voice} ends on {last.pitches[0]}, not the tonic")
@@ -60,7 +69,7 @@ def test_one_thousand_seeded_generations_are_playable():
             assert (header.key, header.num_bars, header.chip) == (
                 controls.key, controls.num_bars, controls.chip)  # fmt: skip
             assert abs(header.qpm - controls.qpm) <= 2
-            assert violations(cv.decode(tokens), controls) == []
+            assert violations(cv.decode(tokens), controls, header.voices) == []
             count += 1
         stingers += controls.stinger
         intros += controls.intro_bars > 0
@@ -110,7 +119,8 @@ def test_loop_candidates_pick_the_best_seam():
 @pytest.mark.parametrize(
     "changes",
     [{"num_bars": 0}, {"stinger": True, "num_bars": 8, "loop": False},
-     {"stinger": True, "loop": True, "num_bars": 2}, {"intro_bars": 4, "num_bars": 4}],
+     {"stinger": True, "loop": True, "num_bars": 2}, {"intro_bars": 4, "num_bars": 4},
+     {"voices": 0}, {"voices": 5}, {"chip": "vrc6", "voices": 8}],
 )  # fmt: skip
 def test_impossible_controls_are_refused(changes):
     with pytest.raises(ConfigError):
@@ -142,7 +152,7 @@ def test_density_sets_a_floor_of_notes_per_bar():
     model = tiny_model(seed=2)
 
     def per_bar(density: int) -> list[int]:
-        controls = Controls(num_bars=4, density=density, num_candidates=1)
+        controls = Controls(num_bars=4, density=density, voices=4, num_candidates=1)
         counts = []
         for tokens in generate(model, controls, 4, np.random.default_rng(0)):
             score = cv.decode(tokens)
@@ -198,8 +208,35 @@ def test_model_controls_come_from_the_model_with_bars_enough():
     weights["head.bias"][cv.METER_BASE + cv.METERS.index((6, 8))] = 50.0  # it always says 6/8
     sure = NumpyLSTM(model_config([16], cv.VOCAB_SIZE, 0.0, codec=cv.CODEC_NAME), weights)
     assert {model_controls(sure, rng, num_steps=40).meter for _ in range(5)} == {(6, 8)}
+    assert len({c.voices for c in drawn}) > 1  # and so is the voice count
     assert len({c.num_bars for c in drawn}) > 1  # the length is drawn too, never too short
     weights["head.bias"][cv.BARS_BASE + 11] = 50.0  # it always says 12 bars
     sure = NumpyLSTM(model_config([16], cv.VOCAB_SIZE, 0.0, codec=cv.CODEC_NAME), weights)
     assert {model_controls(sure, rng, num_steps=40).num_bars for _ in range(5)} == {12}
     assert min(model_controls(sure, rng, num_steps=13 * 12).num_bars for _ in range(5)) >= 13
+
+
+@pytest.mark.parametrize("chip", ["nes", "vrc6"])
+def test_the_voice_count_caps_the_voices_and_stingers_still_end_on_the_tonic(chip):
+    model = tiny_model(seed=3)
+    rng = np.random.default_rng(0)
+    most = {}
+    for voices in range(1, 5):
+        for stinger in (False, True):
+            controls = Controls(chip=chip, key=Key(2), num_bars=2, voices=voices, stinger=stinger,
+                                loop=not stinger, num_candidates=1)  # fmt: skip
+            for tokens in generate(model, controls, 10, rng):
+                score = cv.decode(tokens)
+                assert violations(score, controls, cv.read_header(tokens).voices) == []
+                playing = len({n.voice for n in score.notes})
+                most[voices] = max(most.get(voices, 0), playing)
+    assert most == {1: 1, 2: 2, 3: 3, 4: 4}  # the cap binds, and is reached
+
+
+def test_without_a_voice_count_the_model_draws_one():
+    controls = Controls(num_bars=2, num_candidates=1)
+    outputs = generate(tiny_model(seed=3), controls, 20, np.random.default_rng(0))
+    counts = {cv.read_header(t).voices for t in outputs}
+    assert len(counts) > 1
+    for tokens in outputs:
+        assert violations(cv.decode(tokens), controls, cv.read_header(tokens).voices) == []

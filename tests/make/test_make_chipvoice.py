@@ -93,3 +93,18 @@ def test_generate_points_a_chipvoice_model_to_make(runner, tmp_path):
     )
     assert result.exit_code != 0
     assert "chipline make --model" in result.output
+
+
+def test_voices_sets_how_many_chip_voices_play(runner, tmp_path):
+    from chipline.arrange import from_song
+
+    model = tiny_model_dir(tmp_path / "model")
+    out = tmp_path / "out"
+    _make(runner, model, out, "--bars", "4", "--voices", "2")
+    for mid in sorted((out / "source").glob("track-*.mid")):
+        score = from_song(read_midi(mid), "nes")
+        assert len({n.voice for n in score.notes}) <= 2, mid.name
+    args = ["make", "--model", str(model), "--out", str(tmp_path / "too-many"), "--voices", "5"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code != 0
+    assert "voices must be 1..4 on the nes, got 5" in result.output

@@ -35,6 +35,8 @@ from chipline.render import RenderConfig, TrackResult
 @click.option("--stinger", is_flag=True, default=None,
               help="Chip-voice model: 1-4 bar one-shots ending on the tonic.")  # fmt: skip
 @click.option("--density", type=click.IntRange(0, 3), help="Chip-voice model: 0 sparse..3 busy.")
+@click.option("--voices", type=int, help="Chip-voice model: how many chip voices play, noise "
+              "included (nes 1-4, vrc6 1-7) [the model's choice].")  # fmt: skip
 @click.option("--variations", type=int, help="Chip-voice model: tracks per shared theme [1].")
 @click.option("--formats", callback=_formats, help="Comma list of ogg,wav,mp3 [ogg].")
 @click.option("--loudness", help="LUFS target or preset: default (-18), console, mobile, web.")

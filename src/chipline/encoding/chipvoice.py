@@ -2,7 +2,7 @@
 
 A piece is a header, then exactly as many bars as the header says:
 
-    START CHIP_c KEY_k METER_m TEMPO_t BARS_n (LOOP | ONESHOT) DENSITY_d
+    START CHIP_c KEY_k METER_m TEMPO_t BARS_n (LOOP | ONESHOT) DENSITY_d VOICES_v
     ( BAR [LOOP_START] ( POS_p ( VOICE_v NOTE [VOL_x] [TIMBRE_y] DUR_z )+ )* ){n}  END
 
 POS_p is the 16th-note step in the bar (increasing within a bar); voices at one position come in
@@ -10,7 +10,9 @@ the order of `VOICE_ORDER`; NOTE is PITCH_p (MIDI, in the voice's range) or, on 
 NOISE_p (period index 0..15). VOL (0..14, absent = 15; never on the triangle) and TIMBRE (pulse
 duty 0..3, VRC6 duty 0..7, noise mode 0..1; absent = the instrument's) are optional. DUR_z is the
 length in steps, from `DURATIONS`; a note may cross bar lines but never the end of the piece, and
-a voice plays one note at a time. `chipvoice_grammar` enforces all of this while sampling.
+a voice plays one note at a time. VOICES_v is how many of the chip's voices play (the noise
+counts): at most v different voices have notes. `chipvoice_grammar` enforces all of this while
+sampling.
 
 Encoding works from `normalize(score)`: the score snapped to the step grid and to the codec's
 bins (tempo, durations), with arpeggios reduced to their first pitch, out-of-range pitches folded
@@ -30,7 +32,7 @@ from chipline.keys import Key, estimate_key
 from chipline.score import Tempo, TimeSignature
 
 CODEC_NAME = "chipvoice"
-CODEC_VERSION = 1  # bump on any change to the tokens: checkpoints and datasets depend on it
+CODEC_VERSION = 2  # bump on any change to the tokens: checkpoints and datasets depend on it
 STEPS_PER_QUARTER = 4
 CHIPS: tuple[ChipName, ...] = ("nes", "vrc6")
 VOICE_ORDER = CHIP_VOICES["vrc6"]
@@ -42,6 +44,7 @@ TEMPO_BINS = tuple(range(40, 241, 4))  # qpm
 MAX_BARS = 64
 DENSITY_LIMITS = (4, 8, 16)  # pitched notes per bar below each limit: density 0, 1, 2; else 3
 MAX_STEPS_PER_BAR = 16
+MAX_VOICES = len(VOICE_ORDER)
 DURATIONS = (*range(1, 17), 20, 24, 28, 32, 40, 48, 56, 64)
 NUM_VOLUMES, NUM_TIMBRES, NUM_NOISE = 15, 8, 16  # VOL_0..14: full volume is no token
 TIMBRE_LIMIT = {"pulse": 4, "vrc6_pulse": 8, "noise": 2, "triangle": 0, "saw": 0}
@@ -55,6 +58,7 @@ def _table() -> tuple[str, ...]:
     names += [f"TEMPO_{q}" for q in TEMPO_BINS]
     names += [f"BARS_{n}" for n in range(1, MAX_BARS + 1)]
     names += [f"DENSITY_{d}" for d in range(len(DENSITY_LIMITS) + 1)]
+    names += [f"VOICES_{v}" for v in range(1, MAX_VOICES + 1)]
     names += [f"POS_{p}" for p in range(MAX_STEPS_PER_BAR)]
     names += [f"VOICE_{v}" for v in VOICE_ORDER]
     names += [f"PITCH_{p}" for p in range(128)]
@@ -75,6 +79,7 @@ METER_BASE = TOKEN_ID["METER_2/4"]
 TEMPO_BASE = TOKEN_ID[f"TEMPO_{TEMPO_BINS[0]}"]
 BARS_BASE = TOKEN_ID["BARS_1"]
 DENSITY_BASE = TOKEN_ID["DENSITY_0"]
+VOICES_BASE = TOKEN_ID["VOICES_1"]
 POS_BASE = TOKEN_ID["POS_0"]
 VOICE_BASE = TOKEN_ID[f"VOICE_{VOICE_ORDER[0]}"]
 PITCH_BASE = TOKEN_ID["PITCH_0"]
@@ -82,7 +87,7 @@ NOISE_BASE = TOKEN_ID["NOISE_0"]
 VOL_BASE = TOKEN_ID["VOL_0"]
 TIMBRE_BASE = TOKEN_ID["TIMBRE_0"]
 DUR_BASE = TOKEN_ID["DUR_1"]
-HEADER_LENGTH = 8  # START and the seven header tokens
+HEADER_LENGTH = 9  # START and the eight header tokens
 
 
 def steps_per_bar(meter: tuple[int, int]) -> int:
@@ -99,6 +104,7 @@ class Header:
     num_bars: int
     loop: bool
     density: int
+    voices: int  # at most this many voices play
 
 
 def normalize(score: ChipScore, loop: bool = True) -> ChipScore:
@@ -145,17 +151,23 @@ def normalize(score: ChipScore, loop: bool = True) -> ChipScore:
 
 
 def encode(
-    score: ChipScore, loop: bool = True, key: Key | None = None, density: int | None = None
-) -> npt.NDArray[np.uint16]:
+    score: ChipScore, loop: bool = True, key: Key | None = None, density: int | None = None,
+    voices: int | None = None,
+) -> npt.NDArray[np.uint16]:  # fmt: skip
     """Tokens of `normalize(score, loop)`.
 
-    `key` and `density` default to what the notes show (a key estimate, notes per bar); give
-    them to label a piece with the controls it was generated under.
+    `key`, `density` and `voices` default to what the notes show (a key estimate, notes per
+    bar, the voices that play); give them to label a piece with the controls it was generated
+    under (`voices` no fewer than play).
     """
     norm = normalize(score, loop)
     header = header_of(norm, loop, key)
     if density is not None:
         header = replace(header, density=density)
+    if voices is not None:
+        if not header.voices <= voices <= len(CHIP_VOICES[score.chip]):
+            raise EncodingError(f"{header.voices} voices play; cannot label the piece {voices}")
+        header = replace(header, voices=voices)
     spb = steps_per_bar(header.meter)
     tokens = header_tokens(header)
     by_bar: dict[int, list[ChipNote]] = {}
@@ -225,7 +237,9 @@ def header_of(norm: ChipScore, loop: bool, key: Key | None = None) -> Header:
         )
     per_bar = len(pitched) / num_bars
     density = sum(per_bar >= limit for limit in DENSITY_LIMITS)
-    return Header(norm.chip, key, meter, round(norm.tempos[0].qpm), num_bars, loop, density)
+    voices = max(1, len({n.voice for n in norm.notes}))  # a silent piece says one
+    return Header(norm.chip, key, meter, round(norm.tempos[0].qpm), num_bars, loop, density,
+                  voices)  # fmt: skip
 
 
 def read_header(tokens: npt.NDArray[np.int64]) -> Header:
@@ -240,11 +254,12 @@ def read_header(tokens: npt.NDArray[np.int64]) -> Header:
         num_bars=t[4] - BARS_BASE + 1,
         loop=t[5] == LOOP,
         density=t[6] - DENSITY_BASE,
+        voices=t[7] - VOICES_BASE + 1,
     )
 
 
 def header_tokens(h: Header) -> list[int]:
-    """START and the seven header tokens of `h` (its qpm must be one of TEMPO_BINS)."""
+    """START and the eight header tokens of `h` (its qpm must be one of TEMPO_BINS)."""
     return [
         START,
         CHIP_BASE + CHIPS.index(h.chip),
@@ -254,6 +269,7 @@ def header_tokens(h: Header) -> list[int]:
         BARS_BASE + h.num_bars - 1,
         LOOP if h.loop else ONESHOT,
         DENSITY_BASE + h.density,
+        VOICES_BASE + h.voices - 1,
     ]
 
 

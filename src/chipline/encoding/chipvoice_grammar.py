@@ -2,8 +2,9 @@
 
 Every sequence it accepts decodes to a playable chip score: the header in order, exactly the
 number of bars the header gives, positions increasing within a bar, voices of the header's chip
-in order at a position, one note at a time per voice, pitches in each voice's range, timbres the
-voice has, and no note past the end of the piece.
+in order at a position, no more different voices than the header's count, one note at a time
+per voice, pitches in each voice's range, timbres the voice has, and no note past the end of the
+piece.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ _HEADER_RANGES = (
     (cv.BARS_BASE, cv.BARS_BASE + cv.MAX_BARS),
     (cv.LOOP, cv.ONESHOT + 1),
     (cv.DENSITY_BASE, cv.DENSITY_BASE + len(cv.DENSITY_LIMITS) + 1),
+    (cv.VOICES_BASE, cv.VOICES_BASE + cv.MAX_VOICES),  # narrowed to the chip's voices
     (cv.BAR, cv.BAR + 1),
 )
+_VOICES_SLOT = cv.HEADER_LENGTH - 1
 
 
 class ChipVoiceGrammar:
@@ -33,7 +36,9 @@ class ChipVoiceGrammar:
 
     def __init__(self) -> None:
         self.length = 0
-        self.voices: tuple[int, ...] = ()
+        self.voices: tuple[int, ...] = ()  # the chip's voices
+        self.max_voices = 0  # how many different ones may play
+        self.used: set[int] = set()  # the voices that have played
         self.steps_per_bar = self.num_bars = 0
         self.loop = False
         self.bars_done = 0
@@ -61,6 +66,8 @@ class ChipVoiceGrammar:
             return allowed
         if self.length < len(_HEADER_RANGES):
             low, high = _HEADER_RANGES[self.length]
+            if self.length == _VOICES_SLOT:
+                high = low + len(self.voices)
             allowed[low:high] = True
         elif self.note_stage == "pitch":
             self._pitch_mask(allowed)
@@ -93,6 +100,7 @@ class ChipVoiceGrammar:
             self.at_bar_start, self.expect_voice = False, True
         elif cv.VOICE_BASE <= token < cv.PITCH_BASE:
             self.note_voice, self.note_stage = token - cv.VOICE_BASE, "pitch"
+            self.used.add(self.note_voice)
             self.expect_voice = False
             self.seen_volume = self.seen_timbre = False
         elif self.note_stage == "pitch":
@@ -115,9 +123,17 @@ class ChipVoiceGrammar:
             self.num_bars = token - cv.BARS_BASE + 1
         elif token in (cv.LOOP, cv.ONESHOT):
             self.loop = token == cv.LOOP
+        elif cv.VOICES_BASE <= token < cv.VOICES_BASE + cv.MAX_VOICES:
+            self.max_voices = token - cv.VOICES_BASE + 1
+
+    def may_use(self, voice: int) -> bool:
+        """Whether `voice` (an index into VOICE_ORDER) may play in this piece at all."""
+        return voice in self.voices and (voice in self.used or len(self.used) < self.max_voices)
 
     def _free_voices(self, step: int, after: int) -> list[int]:
-        return [v for v in self.voices if v > after and self.busy_until[v] <= step]
+        return [
+            v for v in self.voices if v > after and self.busy_until[v] <= step and self.may_use(v)
+        ]
 
     def _body_mask(self, allowed: npt.NDArray[np.bool_]) -> None:
         if self.expect_voice:

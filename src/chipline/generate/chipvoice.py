@@ -3,9 +3,11 @@
 Every row is sampled under `ChipVoiceGrammar`'s mask, so every output decodes to a playable chip
 score. On top of the grammar, `Controls` add: pitches in the key's scale (`in_key`), the loop
 start after `intro_bars` bars, and for a stinger a last note on the tonic in Pulse 1 and the
-triangle. With `loop`, the last bar is drawn `num_candidates` times and the candidate under which
-the model finds the loop's first bar most likely to follow, less `seam_weight` per voice whose
-sound changes across the seam, is kept (the seam reads and sounds like any bar line).
+triangle (or, where the voice count leaves them no room, in the pitched voices that play). A
+header without a voice count has it drawn by the model. With `loop`, the last bar is drawn
+`num_candidates` times and the candidate under which the model finds the loop's first bar most
+likely to follow, less `seam_weight` per voice whose sound changes across the seam, is kept
+(the seam reads and sounds like any bar line).
 """
 
 from __future__ import annotations
@@ -199,9 +201,9 @@ def generate(
 
 def model_controls(model: NumpyLSTM, rng: np.random.Generator, num_steps: int) -> Controls:
     """Controls drawn from the model's own header distribution (the chips, keys, meters, tempi,
-    lengths, loop and densities of its training data), the length among those that cover
-    `num_steps` 16th steps in the drawn meter; no key bias and no loop search, so the notes are
-    the model's own.
+    lengths, loop, densities and voice counts of its training data), the length among those
+    that cover `num_steps` 16th steps in the drawn meter; no key bias and no loop search, so the
+    notes are the model's own.
 
     The length is drawn, not set: the model learns what kind of piece is how long (a 16-bar
     reel, an 8-bar chorale phrase), so fixing it would pick the kind of music too.
@@ -223,7 +225,8 @@ def model_controls(model: NumpyLSTM, rng: np.random.Generator, num_steps: int) -
         logits, state = model.step(np.array([token]), state)
     h = cv.read_header(np.array(tokens))
     return Controls(chip=h.chip, key=h.key, meter=h.meter, qpm=float(h.qpm),
-                    num_bars=h.num_bars, density=h.density, loop=h.loop, in_key=False,
+                    num_bars=h.num_bars, density=h.density, voices=h.voices, loop=h.loop,
+                    in_key=False,
                     key_bias=0.0, num_candidates=1)  # fmt: skip
 
 
@@ -238,6 +241,7 @@ def random_controls(rng: np.random.Generator, **fixed: object) -> Controls:
         qpm=float(rng.integers(60, 200)),
         num_bars=num_bars,
         density=int(rng.integers(0, 4)),
+        voices=int(rng.integers(1, 5)) if rng.integers(0, 2) else None,  # 1..4 fit either chip
         loop=not stinger,
         intro_bars=int(rng.integers(0, num_bars)) if not stinger else 0,
         stinger=stinger,

@@ -1,8 +1,9 @@
 """The controls of chip-voice generation and the masks they add to the codec's grammar.
 
-`Controls` set the header (chip, key, meter, tempo, bars, loop, density) and the rules on top of
-`ChipVoiceGrammar`: pitches in the key's scale with a bias to the tonic triad, a floor of notes
-per bar from the density, the loop start after the intro, and a stinger's tonic ending.
+`Controls` set the header (chip, key, meter, tempo, bars, loop, density, and the number of voices
+or leave it to the model) and the rules on top of `ChipVoiceGrammar`: pitches in the key's scale
+with a bias to the tonic triad, a floor of notes per bar from the density, the loop start after
+the intro, and a stinger's tonic ending.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from chipline.chip import ChipName
+from chipline.chip import CHIP_VOICES, ChipName
 from chipline.encoding import chipvoice as cv
 from chipline.encoding.chipvoice_grammar import ChipVoiceGrammar
 from chipline.errors import ConfigError
@@ -34,6 +35,7 @@ class Controls:
     qpm: float = 120.0
     num_bars: int = 16
     density: int = 2
+    voices: int | None = None  # at most this many voices play; None: the model draws it
     loop: bool = True
     intro_bars: int = 0
     stinger: bool = False
@@ -54,16 +56,21 @@ class Controls:
             raise ConfigError("intro bars must be fewer than the bars, and need --loop")
         if not 0 <= self.density <= len(cv.DENSITY_LIMITS):
             raise ConfigError(f"density must be 0..{len(cv.DENSITY_LIMITS)}")
+        most = len(CHIP_VOICES[self.chip])
+        if self.voices is not None and not 1 <= self.voices <= most:
+            raise ConfigError(f"voices must be 1..{most} on the {self.chip}, got {self.voices}")
         if self.temperature <= 0 or self.num_candidates < 1 or self.key_bias < 0:
             raise ConfigError("temperature must be > 0, num_candidates >= 1, key_bias >= 0")
 
 
 def header_tokens(controls: Controls) -> list[int]:
-    """START and the seven header tokens for `controls` (tempo snapped to the codec's bins)."""
+    """START and the header tokens for `controls` (tempo snapped to the codec's bins); without
+    `controls.voices` the last header token is left for the model to draw."""
     qpm = min(cv.TEMPO_BINS, key=lambda q: (abs(q - controls.qpm), q))
     header = cv.Header(controls.chip, controls.key, controls.meter, qpm, controls.num_bars,
-                       controls.loop, controls.density)  # fmt: skip
-    return cv.header_tokens(header)
+                       controls.loop, controls.density, controls.voices or 1)  # fmt: skip
+    tokens = cv.header_tokens(header)
+    return tokens if controls.voices else tokens[:-1]
 
 
 def key_bias(controls: Controls, vocab_size: int) -> npt.NDArray[np.float32]:
@@ -100,6 +107,8 @@ def constrain(
         allowed[cv.LOOP_START] &= bool(wants_loop_start)
         if controls.stinger and in_last_bar:
             _place_tonic_voices(allowed, grammar)
+        if controls.stinger:
+            _keep_room_for_tonic(allowed, grammar)
         if bar_notes < DENSITY_FLOOR[controls.density]:
             _keep_bar_open(allowed)
     return allowed
@@ -119,7 +128,7 @@ def _pitch_rules(
     if not allowed[cv.PITCH_BASE : cv.NOISE_BASE].any():
         return  # the noise
     classes = np.arange(128) % 12
-    if controls.stinger and last and grammar.note_voice in _TONIC_VOICES:
+    if controls.stinger and last and grammar.note_voice in _tonic_voices(grammar):
         ok = classes == controls.key.tonic
     elif controls.in_key:
         scale = _MINOR_SCALE if controls.key.minor else _MAJOR_SCALE
@@ -135,7 +144,7 @@ def _ending_durations(
     allowed: npt.NDArray[np.bool_], grammar: ChipVoiceGrammar, controls: Controls, pitch: int
 ) -> None:
     """A stinger's Pulse 1 or triangle note off the tonic must end before the last bar."""
-    if grammar.note_voice not in _TONIC_VOICES or pitch % 12 == controls.key.tonic:
+    if grammar.note_voice not in _tonic_voices(grammar) or pitch % 12 == controls.key.tonic:
         return
     last_bar_start = (grammar.num_bars - 1) * grammar.steps_per_bar
     for i, length in enumerate(cv.DURATIONS):
@@ -145,11 +154,25 @@ def _ending_durations(
         allowed[cv.DUR_BASE] = True  # cannot happen: notes start before the last bar here
 
 
+def _keep_room_for_tonic(allowed: npt.NDArray[np.bool_], grammar: ChipVoiceGrammar) -> None:
+    """A stinger's last room for another voice goes to Pulse 1 or the triangle while neither
+    plays, so one of them is there to end on the tonic."""
+    if grammar.used.isdisjoint(_TONIC_VOICES) and len(grammar.used) + 1 >= grammar.max_voices:
+        others = [v for v in grammar.voices if v not in _TONIC_VOICES and v not in grammar.used]
+        allowed[[cv.VOICE_BASE + v for v in others]] = False
+
+
+def _tonic_voices(grammar: ChipVoiceGrammar) -> list[int]:
+    """Pulse 1 and the triangle, less one the voice count leaves no room for."""
+    return [v for v in _TONIC_VOICES if grammar.may_use(v)]
+
+
 def _place_tonic_voices(allowed: npt.NDArray[np.bool_], grammar: ChipVoiceGrammar) -> None:
-    """In a stinger's last bar, Pulse 1 and the triangle sound: silent ones start on its
-    downbeat (notes held into the bar are on the tonic already, see `_ending_durations`)."""
+    """In a stinger's last bar, Pulse 1 and the triangle sound (where the voice count leaves them
+    room): silent ones start on its downbeat (notes held into the bar are on the tonic already,
+    see `_ending_durations`)."""
     bar_start = (grammar.bars_done - 1) * grammar.steps_per_bar
-    need = [v for v in _TONIC_VOICES if grammar.busy_until[v] <= bar_start]
+    need = [v for v in _tonic_voices(grammar) if grammar.busy_until[v] <= bar_start]
     if grammar.position > 0 or not need:
         return
     narrowed = np.zeros_like(allowed)

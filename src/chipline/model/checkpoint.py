@@ -25,15 +25,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from chipline.encoding import chipvoice, polyphony
 from chipline.errors import ModelError
 
 FORMAT = "chipline-model"
 FORMAT_VERSION = 1
 ARCH = "lstm"
-CODEC = "polyphony"
-CODEC_VERSION = 1  # the polyphony codec's token layout version these weights were trained on
+CODEC = polyphony.CODEC_NAME
 # codec name → the token layout version of it that this chipline reads
-CODEC_VERSIONS = {CODEC: CODEC_VERSION, "chipvoice": 1}
+CODEC_VERSIONS = {CODEC: polyphony.CODEC_VERSION, chipvoice.CODEC_NAME: chipvoice.CODEC_VERSION}
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 CHECKPOINTS_DIR = "checkpoints"
