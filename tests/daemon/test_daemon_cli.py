@@ -98,7 +98,9 @@ def test_watch_process_renders_logs_and_stops_on_sigterm(tmp_path: Path) -> None
     try:
         wait_until(lambda: (inbox / "done" / "early.mid").exists(), 30, "early.mid done")
         (inbox / "hang-1.mid").write_bytes(midi_bytes(2))
-        wait_until(lambda: (inbox / "work" / "hang-1.mid").exists(), 30, "hang-1.mid taken")
+        # started, not only taken: a job still queued at the stop stays queued, with no re-queue
+        staging = out / ".chipline" / "staging" / "2"
+        wait_until(staging.exists, 30, "hang-1.mid started")
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=30)  # the grace period bounds the exit
     finally:
