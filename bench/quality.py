@@ -3,8 +3,9 @@
 `chipline eval` prints one seed's Yang–Lerch mean overlapping area; with 50 samples and a few
 dozen held-out pieces per part, one seed moves by ±0.05. This runs `--seeds` seeds (samples,
 real halves and floor all reseeded) for each model against the same held-out pieces of each
-part (the files the part's dataset held out) and prints mean ± standard deviation per part and
-the per-seed difference, so a decision between models rests on more than one draw.
+part (the files the part's dataset held out) and prints mean ± standard deviation per part, the
+per-seed difference and the standard error of its mean over the parts, so a decision between
+models rests on more than one draw.
 
     python bench/quality.py --model src/chipline/models/default \\
         --model bench/models/chipvoice-2x128 --seeds 5
@@ -61,7 +62,11 @@ def main() -> None:
         first, second = scores.values()
         diffs = [np.subtract(second[p], first[p]) for p in PARTS]
         cells = " ".join(f"{d.mean():+6.3f} ± {d.std():.3f}" for d in diffs)
-        print(f"  {'second - first, per seed':36s} {cells}")
+        mean = np.mean(diffs, axis=0)  # per seed, over the parts
+        error = mean.std(ddof=1) / np.sqrt(mean.size) if mean.size > 1 else float("nan")
+        print(f"  {'second - first, per seed':36s} {cells} {mean.mean():+7.3f}")
+        print(f"  mean difference {mean.mean():+.3f}, standard error {error:.3f} "
+              f"({mean.size} seeds)")  # fmt: skip
     print(f"wall {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
 

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chipline.chip import CHIP_VOICES, VOICES, ChipNote, ChipScore
+from chipline.dataset.chipvoice import transpose
 from chipline.encoding import chipvoice as cv
 from chipline.encoding.chipvoice_grammar import ChipVoiceGrammar, check
 from chipline.errors import EncodingError
@@ -215,3 +216,19 @@ def test_real_arrangements_round_trip(name):
         tokens = cv.encode(window)
         assert cv.decode(tokens) == cv.normalize(window)
         assert len(cv.decode(tokens).notes) > 16
+
+
+def test_a_tune_and_its_transpositions_read_the_same_after_the_key():
+    notes = (ChipNote("Pulse 1", 0, 4, (62,)), ChipNote("Pulse 1", 4, 8, (66,)),
+             ChipNote("Triangle", 0, 16, (50,)), ChipNote("Noise", 8, 9, (3,)))  # fmt: skip
+    score = ChipScore("nes", 4, notes, (Tempo(0, 500_000),), (TimeSignature(0, 4, 4),), end_tick=16)
+    d_major = cv.encode(score, key=Key(2))
+    for semitones in (-5, 1, 3, 4):  # D to A, D#, F, F#: 2 - 5 = -3 .. 6 semitones from C
+        moved = cv.encode(transpose(score, semitones), key=Key((2 + semitones) % 12))
+        assert moved[3:].tolist() == d_major[3:].tolist()  # all but START, chip and key
+        assert cv.decode(moved) == cv.normalize(transpose(score, semitones))
+    wrapped = cv.encode(transpose(score, 5), key=Key(7))  # G is written 5 below C, not 7 above
+    assert wrapped[3:].tolist() != d_major[3:].tolist()
+    assert cv.decode(wrapped) == cv.normalize(transpose(score, 5))
+    played = cv.decode(d_major).notes
+    assert [n.pitches[0] for n in played if n.voice == "Pulse 1"] == [62, 66]

@@ -6,13 +6,15 @@ A piece is a header, then exactly as many bars as the header says:
     ( BAR [LOOP_START] ( POS_p ( VOICE_v NOTE [VOL_x] [TIMBRE_y] DUR_z )+ )* ){n}  END
 
 POS_p is the 16th-note step in the bar (increasing within a bar); voices at one position come in
-the order of `VOICE_ORDER`; NOTE is PITCH_p (MIDI, in the voice's range) or, on the noise,
-NOISE_p (period index 0..15). VOL (0..14, absent = 15; never on the triangle) and TIMBRE (pulse
-duty 0..3, VRC6 duty 0..7, noise mode 0..1; absent = the instrument's) are optional. DUR_z is the
-length in steps, from `DURATIONS`; a note may cross bar lines but never the end of the piece, and
-a voice plays one note at a time. VOICES_v is how many of the chip's voices play (the noise
-counts): at most v different voices have notes. `chipvoice_grammar` enforces all of this while
-sampling.
+the order of `VOICE_ORDER`; NOTE is PITCH_p or, on the noise, NOISE_p (period index 0..15).
+PITCH_p is the MIDI pitch written in C: the pitch played (in the voice's range) is p plus the
+header key's `tonic_shift` (-5..6 semitones from C), so a tune and its transpositions read the
+same (up to an octave where the shift wraps, between F# and G). VOL (0..14, absent = 15; never
+on the triangle) and TIMBRE (pulse duty 0..3, VRC6 duty 0..7, noise mode 0..1; absent = the
+instrument's) are optional. DUR_z is the length in steps, from `DURATIONS`; a note may cross bar
+lines but never the end of the piece, and a voice plays one note at a time. VOICES_v is how
+many of the chip's voices play (the noise counts): at most v different voices have notes.
+`chipvoice_grammar` enforces all of this while sampling.
 
 Encoding works from `normalize(score)`: the score snapped to the step grid and to the codec's
 bins (tempo, durations), with arpeggios reduced to their first pitch, out-of-range pitches folded
@@ -32,7 +34,7 @@ from chipline.keys import Key, estimate_key
 from chipline.score import Tempo, TimeSignature
 
 CODEC_NAME = "chipvoice"
-CODEC_VERSION = 2  # bump on any change to the tokens: checkpoints and datasets depend on it
+CODEC_VERSION = 3  # bump on any change to the tokens: checkpoints and datasets depend on it
 STEPS_PER_QUARTER = 4
 CHIPS: tuple[ChipName, ...] = ("nes", "vrc6")
 VOICE_ORDER = CHIP_VOICES["vrc6"]
@@ -182,7 +184,7 @@ def encode(
             if note.start_tick % spb != position:
                 position = note.start_tick % spb
                 tokens.append(POS_BASE + position)
-            tokens.extend(_note_tokens(note))
+            tokens.extend(_note_tokens(note, header.key.tonic))
     tokens.append(END)
     return np.array(tokens, dtype=np.uint16)
 
@@ -211,7 +213,7 @@ def decode(tokens: npt.ArrayLike) -> ChipScore:
         elif POS_BASE <= token < VOICE_BASE:
             position = token - POS_BASE
         elif VOICE_BASE <= token < PITCH_BASE:
-            note, i = _read_note(tokens, i, bar * spb + position)
+            note, i = _read_note(tokens, i, bar * spb + position, header.key.tonic)
             notes.append(note)
             continue
         i += 1
@@ -273,10 +275,20 @@ def header_tokens(h: Header) -> list[int]:
     ]
 
 
-def _note_tokens(note: ChipNote) -> list[int]:
+def tonic_shift(tonic: int) -> int:
+    """Semitones from C up to the tonic pitch class `tonic` (0..11), the nearer way: -5..6."""
+    return (tonic + 5) % 12 - 5
+
+
+def pitch_token(pitch: int, tonic: int) -> int:
+    """The PITCH token of MIDI `pitch` in a key with tonic pitch class `tonic`."""
+    return PITCH_BASE + pitch - tonic_shift(tonic)
+
+
+def _note_tokens(note: ChipNote, tonic: int) -> list[int]:
     kind = VOICES[note.voice].kind
-    pitch_base = NOISE_BASE if kind == "noise" else PITCH_BASE
-    tokens = [VOICE_BASE + VOICE_ORDER.index(note.voice), pitch_base + note.pitches[0]]
+    pitch = NOISE_BASE + note.pitches[0] if kind == "noise" else pitch_token(note.pitches[0], tonic)
+    tokens = [VOICE_BASE + VOICE_ORDER.index(note.voice), pitch]
     if note.volume != 15:
         tokens.append(VOL_BASE + note.volume)
     if note.timbre is not None:
@@ -285,10 +297,12 @@ def _note_tokens(note: ChipNote) -> list[int]:
     return tokens
 
 
-def _read_note(tokens: npt.NDArray[np.int64], i: int, start: int) -> tuple[ChipNote, int]:
+def _read_note(
+    tokens: npt.NDArray[np.int64], i: int, start: int, tonic: int
+) -> tuple[ChipNote, int]:
     voice = VOICE_ORDER[int(tokens[i]) - VOICE_BASE]
-    pitch_token = int(tokens[i + 1])
-    pitch = pitch_token - (NOISE_BASE if pitch_token >= NOISE_BASE else PITCH_BASE)
+    token = int(tokens[i + 1])
+    pitch = token - NOISE_BASE if token >= NOISE_BASE else token - PITCH_BASE + tonic_shift(tonic)
     volume, timbre, i = 15, None, i + 2
     if VOL_BASE <= tokens[i] < TIMBRE_BASE:
         volume, i = int(tokens[i]) - VOL_BASE, i + 1

@@ -37,6 +37,7 @@ class ChipVoiceGrammar:
     def __init__(self) -> None:
         self.length = 0
         self.voices: tuple[int, ...] = ()  # the chip's voices
+        self.tonic = 0  # the key's tonic pitch class (PITCH tokens are written in C)
         self.max_voices = 0  # how many different ones may play
         self.used: set[int] = set()  # the voices that have played
         self.steps_per_bar = self.num_bars = 0
@@ -117,6 +118,8 @@ class ChipVoiceGrammar:
         if cv.CHIP_BASE <= token < cv.KEY_BASE:
             chip = cv.CHIPS[token - cv.CHIP_BASE]
             self.voices = tuple(cv.VOICE_ORDER.index(v) for v in CHIP_VOICES[chip])
+        elif cv.KEY_BASE <= token < cv.METER_BASE:
+            self.tonic = (token - cv.KEY_BASE) % 12
         elif cv.METER_BASE <= token < cv.TEMPO_BASE:
             self.steps_per_bar = cv.steps_per_bar(cv.METERS[token - cv.METER_BASE])
         elif cv.BARS_BASE <= token < cv.DENSITY_BASE:
@@ -158,7 +161,8 @@ class ChipVoiceGrammar:
         if voice.kind == "noise":
             allowed[cv.NOISE_BASE : cv.NOISE_BASE + cv.NUM_NOISE] = True
         else:
-            allowed[cv.PITCH_BASE + voice.low : cv.PITCH_BASE + voice.high + 1] = True
+            low, high = (cv.pitch_token(p, self.tonic) for p in (voice.low, voice.high))
+            allowed[low : high + 1] = True
 
     def _attr_mask(self, allowed: npt.NDArray[np.bool_]) -> None:
         kind = VOICES[cv.VOICE_ORDER[self.note_voice]].kind

@@ -3,8 +3,8 @@
 Every row is sampled under `ChipVoiceGrammar`'s mask, so every output decodes to a playable chip
 score. On top of the grammar, `Controls` add: pitches in the key's scale (`in_key`), the loop
 start after `intro_bars` bars, and for a stinger a last note on the tonic in Pulse 1 and the
-triangle (or, where the voice count leaves them no room, in the pitched voices that play). A
-header without a voice count has it drawn by the model. With `loop`, the last bar is drawn
+triangle (in one of them where the voice count leaves room for one only). A header without a
+voice count has it drawn by the model. With `loop`, the last bar is drawn
 `num_candidates` times and the candidate under which the model finds the loop's first bar most
 likely to follow, less `seam_weight` per voice whose sound changes across the seam, is kept
 (the seam reads and sounds like any bar line).
@@ -87,7 +87,7 @@ class _Rows:
             self.logp[i] += logsm[i, token]
             grammar = self.grammars[i]
             if grammar.note_stage == "pitch":
-                self.pitch[i] = token - cv.PITCH_BASE
+                self.pitch[i] = token - cv.PITCH_BASE + cv.tonic_shift(grammar.tonic)
                 self.bar_notes[i] += token < cv.NOISE_BASE
             elif token == cv.BAR:
                 self.bar_notes[i] = 0
@@ -226,8 +226,7 @@ def model_controls(model: NumpyLSTM, rng: np.random.Generator, num_steps: int) -
     h = cv.read_header(np.array(tokens))
     return Controls(chip=h.chip, key=h.key, meter=h.meter, qpm=float(h.qpm),
                     num_bars=h.num_bars, density=h.density, voices=h.voices, loop=h.loop,
-                    in_key=False,
-                    key_bias=0.0, num_candidates=1)  # fmt: skip
+                    in_key=False, key_bias=0.0, num_candidates=1)  # fmt: skip
 
 
 def random_controls(rng: np.random.Generator, **fixed: object) -> Controls:

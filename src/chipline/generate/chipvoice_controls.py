@@ -77,7 +77,7 @@ def key_bias(controls: Controls, vocab_size: int) -> npt.NDArray[np.float32]:
     """float32 (vocab_size,): added to the logits; favours the tonic triad's pitch classes."""
     bias = np.zeros(vocab_size, np.float32)
     third = 3 if controls.key.minor else 4
-    steps = (np.arange(128) - controls.key.tonic) % 12
+    steps = np.arange(128) % 12  # PITCH tokens are written in C
     weight = np.select([steps == 0, steps == third, steps == 7], [1.0, 0.75, 0.5], 0.0)
     bias[cv.PITCH_BASE : cv.PITCH_BASE + 128] = controls.key_bias * weight
     return bias
@@ -127,12 +127,11 @@ def _pitch_rules(
 ) -> None:
     if not allowed[cv.PITCH_BASE : cv.NOISE_BASE].any():
         return  # the noise
-    classes = np.arange(128) % 12
+    steps = np.arange(128) % 12  # above the tonic: PITCH tokens are written in C
     if controls.stinger and last and grammar.note_voice in _tonic_voices(grammar):
-        ok = classes == controls.key.tonic
+        ok = steps == 0
     elif controls.in_key:
-        scale = _MINOR_SCALE if controls.key.minor else _MAJOR_SCALE
-        ok = np.isin((classes - controls.key.tonic) % 12, scale)
+        ok = np.isin(steps, _MINOR_SCALE if controls.key.minor else _MAJOR_SCALE)
     else:
         return
     narrowed = allowed[cv.PITCH_BASE : cv.NOISE_BASE] & ok
