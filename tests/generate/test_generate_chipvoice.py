@@ -130,13 +130,15 @@ def test_impossible_controls_are_refused(changes):
 def test_the_key_control_gives_pieces_in_that_key():
     from chipline.keys import estimate_key
 
-    model = tiny_model(seed=11)  # random weights: their own pitch preferences pull elsewhere
+    model = tiny_model(seed=11)  # random weights: their own pitch preferences pull elsewhere,
+    # so the bias is set well above make's default (a trained model hears the key at 0.5)
     keys = [Key(9, True), Key(7, False), Key(1, True), Key(10, False)]
 
     def hits(**free: object) -> int:
         count = 0
         for key in keys:
-            controls = replace(Controls(num_bars=8, key=key, num_candidates=1), **free)
+            controls = Controls(num_bars=8, key=key, key_bias=2.0, num_candidates=1)
+            controls = replace(controls, **free)
             for tokens in generate(model, controls, 4, np.random.default_rng(0)):
                 notes = [n for n in cv.decode(tokens).notes if n.voice != "Noise"]
                 pitches = [n.pitches[0] for n in notes]

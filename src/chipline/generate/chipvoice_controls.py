@@ -40,7 +40,7 @@ class Controls:
     intro_bars: int = 0
     stinger: bool = False
     in_key: bool = True
-    key_bias: float = 2.0  # logit bonus for the tonic (and half for its third and fifth)
+    key_bias: float = 0.5  # logit bonus for the tonic (0.75 and 0.5 of it: third and fifth)
     temperature: float = 1.0
     num_candidates: int = 16  # last-bar candidates scored against the loop seam
     seam_weight: float = 8.0  # nats of seam likelihood one voice's change at the seam costs
