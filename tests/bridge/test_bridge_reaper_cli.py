@@ -10,6 +10,7 @@ import json
 import os
 import stat
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,13 @@ PCM16_TOLERANCE = 1 / 32768  # the stand-in writes 16-bit PCM
 
 def _marker(num_samples: int) -> np.ndarray:
     return (np.arange(num_samples) % 1000) * 8 / 32768
+
+
+@pytest.fixture(autouse=True)
+def own_lock(tmp_path, monkeypatch) -> None:
+    """The machine-wide REAPER lock lives in the temp folder; each test gets its own, so two test
+    runs on one machine do not wait on each other's hanging stand-in."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
 @pytest.fixture
