@@ -285,6 +285,11 @@ def pitch_token(pitch: int, tonic: int) -> int:
     return PITCH_BASE + pitch - tonic_shift(tonic)
 
 
+def token_pitch(token: int, tonic: int) -> int:
+    """The MIDI pitch a PITCH `token` plays in a key with tonic pitch class `tonic`."""
+    return token - PITCH_BASE + tonic_shift(tonic)
+
+
 def _note_tokens(note: ChipNote, tonic: int) -> list[int]:
     kind = VOICES[note.voice].kind
     pitch = NOISE_BASE + note.pitches[0] if kind == "noise" else pitch_token(note.pitches[0], tonic)
@@ -302,7 +307,7 @@ def _read_note(
 ) -> tuple[ChipNote, int]:
     voice = VOICE_ORDER[int(tokens[i]) - VOICE_BASE]
     token = int(tokens[i + 1])
-    pitch = token - NOISE_BASE if token >= NOISE_BASE else token - PITCH_BASE + tonic_shift(tonic)
+    pitch = token - NOISE_BASE if token >= NOISE_BASE else token_pitch(token, tonic)
     volume, timbre, i = 15, None, i + 2
     if VOL_BASE <= tokens[i] < TIMBRE_BASE:
         volume, i = int(tokens[i]) - VOL_BASE, i + 1

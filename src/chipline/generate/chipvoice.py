@@ -87,7 +87,7 @@ class _Rows:
             self.logp[i] += logsm[i, token]
             grammar = self.grammars[i]
             if grammar.note_stage == "pitch":
-                self.pitch[i] = token - cv.PITCH_BASE + cv.tonic_shift(grammar.tonic)
+                self.pitch[i] = cv.token_pitch(token, grammar.tonic)
                 self.bar_notes[i] += token < cv.NOISE_BASE
             elif token == cv.BAR:
                 self.bar_notes[i] = 0
