@@ -120,7 +120,9 @@ def test_sigint_leaves_a_checkpoint_that_resumes_exactly(runner, tmp_path, datas
     args = [sys.executable, "-m", "chipline", "train", "--dataset", str(dataset), "--run-dir",
             str(run), "--preset", "tiny", "--batch-size", "4", "--num-training-steps", "100000",
             "--checkpoint-every", "100000", "--summary-frequency", "5", *FAST]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(Path(chipline.__file__).parents[1])}
+    # faulthandler: SIGABRT makes a stuck child print every thread's stack
+    env = {**os.environ, "PYTHONPATH": str(Path(chipline.__file__).parents[1]),
+           "PYTHONFAULTHANDLER": "1"}  # fmt: skip
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
@@ -129,9 +131,15 @@ def test_sigint_leaves_a_checkpoint_that_resumes_exactly(runner, tmp_path, datas
             assert proc.poll() is None, proc.communicate()[0]
             time.sleep(0.1)
         proc.send_signal(signal.SIGINT)
-        output = proc.communicate(timeout=120)[0].decode()
+        try:
+            output = proc.communicate(timeout=120)[0].decode()
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            stuck = proc.communicate(timeout=30)[0].decode(errors="replace")
+            pytest.fail(f"still running 120 s after SIGINT; its output and stacks:\n{stuck}")
     finally:
         proc.kill()
+        proc.wait()
     assert proc.returncode == 130, output
     assert "run the same command to resume" in output
     stopped = json.loads(next((run / "checkpoints").glob("*/state.json")).read_text())

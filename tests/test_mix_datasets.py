@@ -1,0 +1,41 @@
+"""The mix recipe tool: each part holds its share of the training tokens."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chipline.dataset import load_dataset
+from chipline.dataset.store import dataset_meta, write_json, write_splits
+from chipline.encoding import chipvoice as cv
+
+_PATH = Path(__file__).resolve().parents[1] / "tools" / "mix_datasets.py"
+_SPEC = importlib.util.spec_from_file_location("mix_datasets", _PATH)
+assert _SPEC is not None
+assert _SPEC.loader is not None
+mix_datasets = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(mix_datasets)
+
+
+def part(folder: Path, token: int, num_sequences: int) -> Path:
+    """A dataset of `num_sequences` training sequences of ten `token`s and one held out."""
+    train = [np.full(10, token, np.uint16)] * num_sequences
+    seqs = {"train": train, "eval": [np.full(10, token, np.uint16)]}
+    write_splits(folder, seqs, {"train": [0] * num_sequences, "eval": [1]}, [], "empty")
+    write_json(folder / "meta.json",
+               dataset_meta(cv.CODEC_NAME, {}, ["a.mid", "b.mid"], [False, True], {}))  # fmt: skip
+    return folder
+
+
+def test_parts_hold_their_shares_however_many_sequences_they_have(tmp_path):
+    many, few = part(tmp_path / "many", 5, 400), part(tmp_path / "few", 6, 4)
+    meta = mix_datasets.mix([("many", many, 1.0), ("few", few, 3.0)], 200, 0, tmp_path / "mix", 0)
+    data = load_dataset(tmp_path / "mix")
+    assert np.mean(data.train.tokens == 6) == pytest.approx(0.75)  # the few are drawn again
+    assert meta["mix"]["parts"]["few"]["distinct_train_sequences"] == 4
+    assert meta["mix"]["parts"]["many"]["distinct_train_sequences"] == 5
+    assert data.files == ["many/a.mid", "many/b.mid", "few/a.mid", "few/b.mid"]
+    assert len(data.eval) == 2  # every part's held-out sequences, unweighted
