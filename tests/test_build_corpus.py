@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import struct
-from pathlib import Path
 
 import pytest
 
-_PATH = Path(__file__).resolve().parents[1] / "tools" / "build_corpus.py"
-_SPEC = importlib.util.spec_from_file_location("build_corpus", _PATH)
-assert _SPEC is not None
-assert _SPEC.loader is not None
-build_corpus = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(build_corpus)
+from helpers_tools import load_tool
+
+build_corpus = load_tool("build_corpus")
 
 
 def _wad(lumps: list[tuple[bytes, bytes]], magic: bytes = b"PWAD") -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -11,13 +10,9 @@ import pytest
 from chipline.dataset import load_dataset
 from chipline.dataset.store import dataset_meta, write_json, write_splits
 from chipline.encoding import chipvoice as cv
+from helpers_tools import load_tool
 
-_PATH = Path(__file__).resolve().parents[1] / "tools" / "mix_datasets.py"
-_SPEC = importlib.util.spec_from_file_location("mix_datasets", _PATH)
-assert _SPEC is not None
-assert _SPEC.loader is not None
-mix_datasets = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(mix_datasets)
+mix_datasets = load_tool("mix_datasets")
 
 
 def part(folder: Path, token: int, num_sequences: int) -> Path:
