@@ -61,6 +61,8 @@ def main() -> None:
     parser.add_argument("--num-samples", type=int, default=50)
     parser.add_argument("--steps", type=int, default=128)
     parser.add_argument("--temperature", type=float, default=1.0, help="make samples at 0.9")
+    parser.add_argument("--pitch-temperature", type=float, help="pitches [temperature]")
+    parser.add_argument("--first-seed", type=int, default=0)
     args = parser.parse_args()
     t0 = time.perf_counter()
     nets = {str(m): load_scored_model(m) for m in args.model}
@@ -70,8 +72,9 @@ def main() -> None:
     pooled = min(int(len(files[p]) / share) for p, share in MIX.items())
     columns = (*PARTS, "mix")
     scores = {m: {c: [] for c in columns} for m in (*nets, REAL)}
-    for seed in range(args.seeds):
-        samples = {m: generated_pieces(n, args.num_samples, args.steps, seed, args.temperature)
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
+        samples = {m: generated_pieces(n, args.num_samples, args.steps, seed, args.temperature,
+                                       args.pitch_temperature)
                    for m, n in nets.items()}  # fmt: skip
         samples[REAL] = mixed(train, args.num_samples, args.steps, 1000 + seed)
         references = {p: real_pieces(files[p], args.steps, 2 * args.num_samples, seed)
@@ -81,7 +84,8 @@ def main() -> None:
             for m, pieces in samples.items():
                 scores[m][column].append(sample_quality(real, pieces, seed)["model"]["mean"])
     print(f"Yang-Lerch mean overlapping area, {args.seeds} seeds x {args.num_samples} samples of "
-          f"{args.steps} 16th steps at T={args.temperature} (mean ± sd over seeds); mix: "
+          f"{args.steps} 16th steps at T={args.temperature}, pitches at "
+          f"{args.pitch_temperature or args.temperature} (mean ± sd over seeds); mix: "
           f"{pooled} held-out pieces")  # fmt: skip
     print(f"  {'model':36s} " + " ".join(f"{c:>13s}" for c in columns) + f" {'parts':>7s}")
     for m, rows in scores.items():

@@ -1,4 +1,5 @@
-"""The mix recipe tool: each part holds its share of the training tokens."""
+"""The mix recipe tool: each part holds its share of the training tokens and of the key
+prior."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ from helpers_tools import load_tool
 mix_datasets = load_tool("mix_datasets")
 
 
-def part(folder: Path, token: int, num_sequences: int) -> Path:
-    """A dataset of `num_sequences` training sequences of ten `token`s and one held out."""
+def part(folder: Path, token: int, num_sequences: int, key_index: int | None = None) -> Path:
+    """A dataset of `num_sequences` training sequences of ten `token`s and one held out; with
+    `key_index`, its training windows are all in that header key."""
     train = [np.full(10, token, np.uint16)] * num_sequences
     seqs = {"train": train, "eval": [np.full(10, token, np.uint16)]}
     write_splits(folder, seqs, {"train": [0] * num_sequences, "eval": [1]}, [], "empty")
-    write_json(folder / "meta.json",
-               dataset_meta(cv.CODEC_NAME, {}, ["a.mid", "b.mid"], [False, True], {}))  # fmt: skip
+    meta = dataset_meta(cv.CODEC_NAME, {}, ["a.mid", "b.mid"], [False, True], {})
+    if key_index is not None:
+        meta["key_prior"] = np.eye(24)[key_index].tolist()
+    write_json(folder / "meta.json", meta)
     return folder
 
 
@@ -34,3 +38,19 @@ def test_parts_hold_their_shares_however_many_sequences_they_have(tmp_path):
     assert meta["mix"]["parts"]["many"]["distinct_train_sequences"] == 5
     assert data.files == ["many/a.mid", "many/b.mid", "few/a.mid", "few/b.mid"]
     assert len(data.eval) == 2  # every part's held-out sequences, unweighted
+
+
+def test_the_key_prior_mixes_in_the_parts_shares(tmp_path):
+    g, e = part(tmp_path / "g", 5, 40, key_index=7), part(tmp_path / "e", 6, 40, key_index=16)
+    meta = mix_datasets.mix([("g", g, 3.0), ("e", e, 1.0)], 200, 0, tmp_path / "mix", 0)
+    prior = meta["key_prior"]
+    assert prior[7] == pytest.approx(0.75)
+    assert prior[16] == pytest.approx(0.25)
+    assert sum(prior) == pytest.approx(1)
+    assert load_dataset(tmp_path / "mix").meta["key_prior"] == prior
+
+
+def test_a_part_without_a_key_prior_leaves_the_mix_without_one(tmp_path):
+    g, p = part(tmp_path / "g", 5, 40, key_index=7), part(tmp_path / "p", 6, 40)
+    meta = mix_datasets.mix([("g", g, 1.0), ("p", p, 1.0)], 200, 0, tmp_path / "mix", 0)
+    assert "key_prior" not in meta

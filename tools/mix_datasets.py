@@ -4,8 +4,9 @@ Build-time tool of the default model recipe (`make model`): the folk tunes outnu
 and the game tracks by far, so concatenating the datasets would let them dominate. Each part's
 training sequences are drawn at random (seeded), without replacement until the part is used up
 and then again, until the part holds `weight / sum(weights)` of `--train-tokens`. The eval split
-is every part's eval split (or `--eval-tokens` of each, drawn the same way), unweighted. The
-result is an ordinary dataset folder.
+is every part's eval split (or `--eval-tokens` of each, drawn the same way), unweighted. A
+chip-voice part's `key_prior` enters the mix's in the part's share. The result is an ordinary
+dataset folder.
 
     python tools/mix_datasets.py --out build/data/mix --train-tokens 6000000 \
         bach=build/data/bach:0.35 folk=build/data/folk:0.35 game=build/data/game:0.30
@@ -61,9 +62,11 @@ def mix(
     train, train_piece, held, held_piece = [], [], [], []
     shares = {}
     meta0: dict = {}
+    key_prior = np.zeros(24)
     for name, path, weight in parts:
         data = load_dataset(path)
         meta0 = meta0 or dict(data.meta)
+        key_prior += weight / weight_sum * np.array(data.meta.get("key_prior", np.nan))
         base = len(files)
         files += [f"{name}/{f}" for f in data.files]
         picked = draw(data.train, round(train_tokens * weight / weight_sum), rng)
@@ -90,6 +93,9 @@ def mix(
                       "train_tokens": sum(s["train_tokens"] for s in shares.values()),
                       "eval_tokens": sum(s["eval_tokens"] for s in shares.values())}  # fmt: skip
     meta.pop("eval_files", None)
+    meta.pop("key_prior", None)
+    if not np.isnan(key_prior).any():
+        meta["key_prior"] = key_prior.round(6).tolist()
     write_json(out / "meta.json", meta)
     return meta
 

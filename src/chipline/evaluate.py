@@ -130,25 +130,29 @@ def real_pieces(
 
 
 def generated_pieces(
-    model: NumpyLSTM, num: int, num_steps: int, seed: int, temperature: float = 1.0
-) -> list[Piece]:
+    model: NumpyLSTM, num: int, num_steps: int, seed: int, temperature: float = 1.0,
+    pitch_temperature: float | None = None,
+) -> list[Piece]:  # fmt: skip
     """`num` samples of `num_steps` 16th steps from the model's own distribution (at
-    `temperature`; 1 is the distribution itself, `chipline make` samples at 0.9).
+    `temperature`; 1 is the distribution itself, `chipline make` samples at 0.9), the notes'
+    pitches at `pitch_temperature` (None: the temperature).
 
     A polyphony model starts unprimed. A chip-voice model draws its header (chip, key, meter,
     tempo, length of at least the steps, density, voice count) itself and is sampled with no
     key bias and no loop search; its noise voice is left out like any drum.
     """
     if model.codec == cv.CODEC_NAME:
-        return _chipvoice_pieces(model, num, num_steps, seed, temperature)
-    cfg = SampleConfig(num_outputs=num, num_steps=num_steps, seed=seed, temperature=temperature)
+        return _chipvoice_pieces(model, num, num_steps, seed, temperature, pitch_temperature)
+    cfg = SampleConfig(num_outputs=num, num_steps=num_steps, seed=seed, temperature=temperature,
+                       pitch_temperature=pitch_temperature)  # fmt: skip
     songs = sample_songs(model, cfg, Primer())
     return [piece_from_song(s, num_steps / polyphony.STEPS_PER_QUARTER) for s in songs]
 
 
 def _chipvoice_pieces(
-    model: NumpyLSTM, num: int, num_steps: int, seed: int, temperature: float
-) -> list[Piece]:
+    model: NumpyLSTM, num: int, num_steps: int, seed: int, temperature: float,
+    pitch_temperature: float | None,
+) -> list[Piece]:  # fmt: skip
     from chipline.arrange import to_song
     from chipline.generate.chipvoice import generate, model_controls
     from chipline.make import MAKE_RENDER
@@ -157,7 +161,8 @@ def _chipvoice_pieces(
     rng = np.random.default_rng(seed)
     pieces = []
     for _ in range(num):
-        controls = replace(model_controls(model, rng, num_steps), temperature=temperature)
+        controls = replace(model_controls(model, rng, num_steps), temperature=temperature,
+                           pitch_temperature=pitch_temperature)  # fmt: skip
         (tokens,) = generate(model, controls, 1, rng)
         song = to_song(delivered_score(cv.decode(tokens), controls.qpm, MAKE_RENDER))
         pieces.append(piece_from_song(song, num_steps / cv.STEPS_PER_QUARTER))

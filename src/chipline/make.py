@@ -58,9 +58,10 @@ class MakeConfig:
     num_tracks: int = 4
     num_bars: int = 16
     qpm: float = 120.0
-    key: str = ""  # e.g. "Am", "F# minor", "Bb"; empty: one drawn from KEY_CHOICES per track
+    key: str = ""  # e.g. "Am", "Bb"; empty: drawn per track (see compose and make_chipvoice)
     seed: int = 0
     temperature: float = 0.9
+    pitch_temperature: float | None = None  # the notes' pitches; None: the temperature
     drums: bool = True
     min_notes_per_bar: float = 3.0  # fewer pitched notes than this per bar: sample again
     max_attempts: int = 8
@@ -79,6 +80,7 @@ class MakeConfig:
             "num_bars": 1 <= self.num_bars <= 256,
             "qpm": 20 <= self.qpm <= 400,
             "temperature": 0 < self.temperature <= 5,
+            "pitch_temperature": self.pitch_temperature is None or 0 < self.pitch_temperature <= 5,
             "max_attempts": self.max_attempts >= 1,
             "variations": self.variations >= 1,
             "voices": self.voices >= 0,
@@ -119,7 +121,8 @@ def compose(model: NumpyLSTM, cfg: MakeConfig) -> list[Song]:
                 continue
             sample = SampleConfig(
                 num_outputs=len(wanted) + 2, num_steps=num_steps, qpm=cfg.qpm,
-                temperature=cfg.temperature, condition_on_primer=True,
+                temperature=cfg.temperature, pitch_temperature=cfg.pitch_temperature,
+                condition_on_primer=True,
                 inject_primer_during_generation=False, seed=cfg.seed * 1000 + attempt * 2 + minor,
             )  # fmt: skip
             good = [s for s in sample_songs(model, sample, _primer(minor)) if _musical(s, cfg)]

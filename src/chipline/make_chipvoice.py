@@ -55,7 +55,8 @@ def track_controls(cfg: MakeConfig, render: RenderConfig, key: Key) -> Controls:
         return Controls(chip=render.chip, key=key, qpm=cfg.qpm, num_bars=cfg.num_bars,
                         density=cfg.density, voices=cfg.voices or None, loop=loop,
                         intro_bars=cfg.intro_bars, stinger=cfg.stinger,
-                        temperature=cfg.temperature)  # fmt: skip
+                        temperature=cfg.temperature,
+                        pitch_temperature=cfg.pitch_temperature)  # fmt: skip
     except ConfigError as e:
         raise ConfigError(f"make: {e}") from e
 
@@ -71,7 +72,7 @@ def compose_scores(model: NumpyLSTM, cfg: MakeConfig, render: RenderConfig) -> l
     rng = np.random.default_rng(cfg.seed)
     scores: list[ChipScore] = []
     while len(scores) < cfg.num_tracks:
-        key = parse_key(cfg.key or str(rng.choice(KEY_CHOICES)))
+        key = parse_key(cfg.key) if cfg.key else _drawn_key(model, rng, KEY_CHOICES)
         controls = track_controls(cfg, render, key)
         count = min(cfg.variations, cfg.num_tracks - len(scores))
         shared = max(1, cfg.num_bars // 4) if count > 1 else 0
@@ -86,6 +87,15 @@ def compose_scores(model: NumpyLSTM, cfg: MakeConfig, render: RenderConfig) -> l
             )
         scores += [delivered_score(s, cfg.qpm, render) for s in group]
     return scores
+
+
+def _drawn_key(model: NumpyLSTM, rng: np.random.Generator, choices: tuple[str, ...]) -> Key:
+    """A key in the shares of the model's training pieces (its `key_prior`), else one of
+    `choices`."""
+    if not model.key_prior.size:
+        return parse_key(str(rng.choice(choices)))
+    index = int(rng.choice(model.key_prior.size, p=model.key_prior / model.key_prior.sum()))
+    return Key(index % 12, index >= 12)
 
 
 def _audible(score: ChipScore) -> bool:

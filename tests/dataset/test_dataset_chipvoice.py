@@ -15,6 +15,7 @@ from chipline.dataset import load_dataset
 from chipline.dataset.chipvoice import (
     ChipVoiceDatasetConfig,
     _reject_reason,
+    build_chipvoice_dataset,
     rotate,
     transpose,
     windows,
@@ -22,6 +23,7 @@ from chipline.dataset.chipvoice import (
 from chipline.encoding import chipvoice as cv
 from chipline.encoding.chipvoice_grammar import check
 from chipline.errors import ConfigError
+from chipline.keys import Key
 from chipline.score import Note, Song, TimeSignature, write_midi
 
 
@@ -93,6 +95,37 @@ def test_ingest_chipvoice_writes_a_loadable_dataset(runner, tmp_path):
     lines = (out / "report.jsonl").read_text().splitlines()
     reasons = {json.loads(line)["reason"] for line in lines}
     assert "unreadable" in reasons
+
+
+def tune(pitches: tuple[int, ...], num_beats: int = 64) -> Song:
+    """A melody of `pitches` over and over, a beat each, with the first pitch held under it."""
+    notes = [Note(b * TPB, (b + 1) * TPB, pitches[b % len(pitches)]) for b in range(num_beats)]
+    notes += [Note(b * TPB, (b + 4) * TPB, pitches[0] - 12) for b in range(0, num_beats, 4)]
+    return Song(TPB, notes=tuple(sorted(notes)))
+
+
+G_MAJOR = (67, 71, 74, 71, 66, 69, 72, 74)  # G B D B, F# A C D: tonic and dominant seventh
+E_MINOR = (64, 67, 71, 67, 63, 66, 71, 69)  # E G B G, D# F# B A
+
+
+def test_the_key_prior_is_of_the_training_windows_before_transposition(tmp_path):
+    folder = tmp_path / "midi"
+    folder.mkdir()
+    for name, melody in (("g1", G_MAJOR), ("g2", G_MAJOR), ("g3", G_MAJOR), ("e", E_MINOR)):
+        write_midi(tune(melody), folder / f"{name}.mid")
+    split = {"train": ["g1.mid", "g2.mid", "g3.mid"], "eval": ["e.mid"]}
+    (tmp_path / "split.json").write_text(json.dumps(split))
+    cfg = ChipVoiceDatasetConfig(split_file=str(tmp_path / "split.json"), num_workers=1,
+                                 transpose_min=-3, transpose_max=3, max_bars=4)  # fmt: skip
+    build_chipvoice_dataset(folder, tmp_path / "ds", cfg)
+    data = load_dataset(tmp_path / "ds")
+    keys = {cv.read_header(data.train[i].astype(np.int64)).key for i in range(len(data.train))}
+    assert len(keys) == 7  # the sequences are in seven keys: transposed -3..3
+    prior = np.array(data.meta["key_prior"])
+    assert prior.shape == (24,)
+    assert prior[Key(7).index] == pytest.approx(1)  # the windows themselves are all in G major
+    eval_keys = {cv.read_header(data.eval[i].astype(np.int64)).key for i in range(len(data.eval))}
+    assert Key(4, minor=True) in eval_keys  # the held-out tune is not counted
 
 
 def test_bad_settings_are_refused():

@@ -153,6 +153,12 @@ def test_cli_eval(tmp_path, runner):
     refused = runner.invoke(cli, [*args, "--temperature", "0"])
     assert refused.exit_code == 2
     assert "--temperature" in refused.output
+    sharp = runner.invoke(cli, [*args, "--pitch-temperature", "0.05", "--json"])
+    assert sharp.exit_code == 0, sharp.output
+    report = json.loads(sharp.output)
+    assert (report["temperature"], report["pitch_temperature"]) == (1.0, 0.05)
+    assert report["sample_quality"]["toy"]["model"] != rows["model"]
+    assert "pitches at 0.05" in runner.invoke(cli, [*args, "--pitch-temperature", "0.05"]).output
 
 
 def test_chipvoice_samples_are_notes_of_the_asked_length():
@@ -172,6 +178,8 @@ def test_samples_follow_the_temperature(tmp_path):
     for model in (poly, tiny_model()):
         hot, cold = (generated_pieces(model, 4, 32, seed=5, temperature=t) for t in (1.0, 0.05))
         assert [p.pitch.tolist() for p in hot] != [p.pitch.tolist() for p in cold]
+        plain, sharp = (generated_pieces(model, 4, 32, 5, 1.0, p) for p in (None, 0.05))
+        assert [p.pitch.tolist() for p in plain] != [p.pitch.tolist() for p in sharp]
     # nearly greedy, the polyphony model's unprimed samples no longer depend on the seed
     greedy = [generated_pieces(poly, 2, 32, seed=s, temperature=1e-4) for s in (1, 2)]
     assert [p.pitch.tolist() for p in greedy[0]] == [p.pitch.tolist() for p in greedy[1]]

@@ -11,7 +11,13 @@ from chipvoice_models import random_weights, tiny_model
 from chipline.chip import CHIP_VOICES, VOICES, ChipScore
 from chipline.encoding import chipvoice as cv
 from chipline.errors import ConfigError
-from chipline.generate.chipvoice import Controls, generate, model_controls, random_controls
+from chipline.generate.chipvoice import (
+    Controls,
+    generate,
+    header_tokens,
+    model_controls,
+    random_controls,
+)
 from chipline.keys import Key
 from chipline.model.checkpoint import model_config
 from chipline.model.infer import NumpyLSTM
@@ -120,7 +126,8 @@ def test_loop_candidates_pick_the_best_seam():
     "changes",
     [{"num_bars": 0}, {"stinger": True, "num_bars": 8, "loop": False},
      {"stinger": True, "loop": True, "num_bars": 2}, {"intro_bars": 4, "num_bars": 4},
-     {"voices": 0}, {"voices": 5}, {"chip": "vrc6", "voices": 8}],
+     {"voices": 0}, {"voices": 5}, {"chip": "vrc6", "voices": 8}, {"pitch_temperature": 0},
+     {"temperature": -1}],
 )  # fmt: skip
 def test_impossible_controls_are_refused(changes):
     with pytest.raises(ConfigError):
@@ -216,6 +223,44 @@ def test_model_controls_come_from_the_model_with_bars_enough():
     sure = NumpyLSTM(model_config([16], cv.VOCAB_SIZE, 0.0, codec=cv.CODEC_NAME), weights)
     assert {model_controls(sure, rng, num_steps=40).num_bars for _ in range(5)} == {12}
     assert min(model_controls(sure, rng, num_steps=13 * 12).num_bars for _ in range(5)) >= 13
+
+
+def test_model_controls_draw_the_key_from_the_key_prior():
+    weights = random_weights()
+    weights["head.bias"][cv.KEY_BASE] = 50.0  # the network itself always says C major
+    config = model_config([16], cv.VOCAB_SIZE, 0.0, codec=cv.CODEC_NAME)
+    rng = np.random.default_rng(0)
+    own = {model_controls(NumpyLSTM(config, weights), rng, num_steps=16).key for _ in range(5)}
+    assert own == {Key(0)}
+    prior = [0.0] * 24
+    prior[7], prior[9 + 12] = 0.75, 0.25  # G major, A minor
+    model = NumpyLSTM(model_config([16], cv.VOCAB_SIZE, 0.0, codec=cv.CODEC_NAME,
+                                   key_prior=prior), weights)  # fmt: skip
+    keys = [model_controls(model, rng, num_steps=16).key for _ in range(200)]
+    assert set(keys) == {Key(7), Key(9, minor=True)}
+    assert 0.6 < keys.count(Key(7)) / len(keys) < 0.9
+
+
+def test_the_pitch_temperature_sharpens_the_pitches_and_nothing_else():
+    from chipline.generate.chipvoice import _Rows
+
+    model = tiny_model(seed=2)
+    controls = Controls(num_bars=2, in_key=False, key_bias=0.0, temperature=1.0)
+    rows = _Rows(model, header_tokens(controls), controls)
+    rng = np.random.default_rng(0)
+    rows.run(lambda g: g.note_stage == "pitch", rng)  # one row, about to write a pitch
+    at_pitch = rows.select([0] * 400)
+    rows.feed(np.array([at_pitch._draw([0], rng)[0]]), [0])  # past the pitch: its length next
+    after = rows.select([0] * 400)
+
+    def picks(batch: _Rows, pitch_temperature: float | None) -> list[int]:
+        batch.controls = replace(controls, pitch_temperature=pitch_temperature)
+        return batch._draw(list(range(400)), np.random.default_rng(1)).tolist()
+
+    assert len(set(picks(at_pitch, None))) > 3  # random weights spread over many pitches
+    assert len(set(picks(at_pitch, 0.01))) == 1  # only the likeliest pitch
+    assert len(set(picks(after, None))) > 3
+    assert picks(after, 0.01) == picks(after, None)  # other tokens: the temperature's
 
 
 @pytest.mark.parametrize("chip", ["nes", "vrc6"])

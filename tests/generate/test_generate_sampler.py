@@ -29,6 +29,7 @@ def _steps(tokens):
     [
         Search(),
         Search(temperature=0.5),
+        Search(temperature=0.9, pitch_temperature=0.5),
         Search(beam_size=3, branch_factor=2, steps_per_iteration=4),
     ],
 )
@@ -40,6 +41,33 @@ def test_every_output_is_grammatical_and_exactly_as_long_as_asked(model, search)
     for tokens in outputs:
         assert grammar_error(tokens, strict=True) is None
         assert _steps(tokens) == 24
+
+
+def test_the_pitch_temperature_sharpens_the_choice_of_pitch_but_not_of_when():
+    from chipline.generate.sampler import _retemper_pitches
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 2, (3, poly.VOCAB_SIZE)).astype(np.float32)
+    allowed = rng.random((3, poly.VOCAB_SIZE)) < 0.5
+    allowed[:, poly.STEP_END] = True
+    allowed[2, poly.NEW_NOTE_BASE : poly.CONTINUED_NOTE_BASE] = False  # no attack possible here
+    new = slice(poly.NEW_NOTE_BASE, poly.CONTINUED_NOTE_BASE)
+
+    def probs(z):
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        return p / p.sum(axis=1, keepdims=True)
+
+    z = np.where(allowed, logits / np.float32(0.9), -np.inf)
+    plain, sharp = probs(z), probs(_retemper_pitches(z, logits, allowed, 0.3))
+    assert np.allclose(sharp[:, new].sum(axis=1), plain[:, new].sum(axis=1))  # P(an attack)
+    others = np.ones(poly.VOCAB_SIZE, bool)
+    others[new] = False
+    assert np.allclose(sharp[:, others], plain[:, others])
+    a, b = np.flatnonzero(allowed[0, new])[:2] + poly.NEW_NOTE_BASE
+    ratio = np.log(sharp[0, a] / sharp[0, b])
+    assert ratio == pytest.approx((logits[0, a] - logits[0, b]) / 0.3, rel=1e-4)
+    assert np.allclose(sharp[2], plain[2])
+    assert np.allclose(probs(_retemper_pitches(z, logits, allowed, 0.9)), plain, atol=1e-6)
 
 
 def test_seed_repeats_and_other_seeds_differ(model):
@@ -99,6 +127,8 @@ def test_config_refuses_nonsense():
         SampleConfig(beam_size=0)
     with pytest.raises(ConfigError, match="temperature"):
         SampleConfig(temperature=0.0)
+    with pytest.raises(ConfigError, match="pitch_temperature"):
+        SampleConfig(pitch_temperature=-0.5)
 
 
 def test_melody_and_pitch_primers_follow_magenta():

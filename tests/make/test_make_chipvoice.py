@@ -108,3 +108,40 @@ def test_voices_sets_how_many_chip_voices_play(runner, tmp_path):
     result = runner.invoke(cli, args)
     assert result.exit_code != 0
     assert "voices must be 1..4 on the nes, got 5" in result.output
+
+
+def test_without_a_key_make_draws_keys_in_the_training_pieces_shares():
+    import numpy as np
+    from chipvoice_models import random_weights
+
+    from chipline.encoding import chipvoice as cv
+    from chipline.keys import Key
+    from chipline.make import KEY_CHOICES
+    from chipline.make_chipvoice import _drawn_key
+    from chipline.model.checkpoint import model_config
+    from chipline.model.infer import NumpyLSTM
+
+    prior = [0.0] * 24
+    prior[3], prior[4 + 12] = 0.5, 0.5  # E-flat major, E minor: neither in KEY_CHOICES
+    config = model_config([16], cv.VOCAB_SIZE, 0.0, codec=cv.CODEC_NAME, key_prior=prior)
+    rng = np.random.default_rng(0)
+    drawn = {_drawn_key(NumpyLSTM(config, random_weights()), rng, KEY_CHOICES) for _ in range(50)}
+    assert drawn == {Key(3), Key(4, minor=True)}
+    config.pop("key_prior")
+    plain = {_drawn_key(NumpyLSTM(config, random_weights()), rng, ("Bb",)) for _ in range(5)}
+    assert plain == {Key(10)}
+
+
+def test_the_pitch_temperature_reaches_the_sampler_and_nonsense_is_refused(runner, tmp_path):
+    from chipline.keys import Key
+    from chipline.make import MAKE_RENDER, MakeConfig
+    from chipline.make_chipvoice import track_controls
+
+    cfg = MakeConfig(temperature=0.9, pitch_temperature=0.6)
+    controls = track_controls(cfg, MAKE_RENDER, Key(0))
+    assert (controls.temperature, controls.pitch_temperature) == (0.9, 0.6)
+    args = ["make", "--model", str(tiny_model_dir(tmp_path / "m")), "--out", str(tmp_path / "o")]
+    result = runner.invoke(cli, [*args, "--pitch-temperature", "0"])
+    assert result.exit_code != 0
+    assert "pitch_temperature" in result.output
+    assert not (tmp_path / "o").exists()

@@ -43,6 +43,9 @@ def test_weights_file_path_is_accepted(tmp_path):
         ("format_version", 9, "model file format version 9"),
         ("codec", "melody", "codec 'melody'"),
         ("format", "other", "not a chipline model"),
+        ("key_prior", [1.0] * 12, "key_prior must be 24 shares"),
+        ("key_prior", [-1.0] + [1.0] * 23, "key_prior must be 24 shares"),
+        ("key_prior", [0] * 24, "key_prior must be 24 shares"),
     ],
 )
 def test_other_versions_are_refused_with_what_to_do(tmp_path, key, value, message):

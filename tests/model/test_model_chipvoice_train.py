@@ -9,6 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from chipline.dataset import load_dataset  # noqa: E402
 from chipline.dataset.chipvoice import ChipVoiceDatasetConfig, build_chipvoice_dataset  # noqa: E402
 from chipline.encoding import chipvoice as cv  # noqa: E402
 from chipline.generate.chipvoice import Controls, generate  # noqa: E402
@@ -32,6 +33,7 @@ def test_train_reads_the_codec_from_the_dataset(tmp_path):
     last = train(run, tmp_path / "ds", tmp_path / "run")
     config, weights = load_model(last)
     assert (config["codec"], config["vocab_size"]) == ("chipvoice", cv.VOCAB_SIZE)
+    assert config["key_prior"] == load_dataset(tmp_path / "ds").meta["key_prior"]
     model = NumpyLSTM(config, weights)
     out = generate(model, Controls(num_bars=1, num_candidates=1), 1, np.random.default_rng(0))
     assert cv.decode(out[0]).end_tick == 16

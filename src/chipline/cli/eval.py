@@ -71,6 +71,11 @@ def _references(
     show_default=True,
     help="Sampling temperature of the generated pieces (chipline make samples at 0.9).",
 )
+@click.option(
+    "--pitch-temperature",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Temperature of the generated notes' pitches alone [--temperature].",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
 def eval_cmd(
@@ -81,6 +86,7 @@ def eval_cmd(
     num_samples: int,
     num_steps: int,
     temperature: float,
+    pitch_temperature: float | None,
     seed: int,
     as_json: bool,
 ) -> None:
@@ -98,7 +104,8 @@ def eval_cmd(
         raise click.UsageError("give --dataset and/or --reference")
     net = evaluate.load_scored_model(model)
     report: dict[str, Any] = {"model": str(model), "nll": {}, "sample_quality": {},
-                              "temperature": temperature}  # fmt: skip
+                              "temperature": temperature,
+                              "pitch_temperature": pitch_temperature or temperature}  # fmt: skip
     for dataset in datasets:
         nll = evaluate.dataset_nll(net, dataset, max_tokens, seed)
         report["nll"][str(dataset)] = nll.__dict__
@@ -109,11 +116,15 @@ def eval_cmd(
                 f"({nll.num_sequences:,} sequences)"
             )
     if references:
-        generated = evaluate.generated_pieces(net, num_samples, num_steps, seed, temperature)
+        generated = evaluate.generated_pieces(
+            net, num_samples, num_steps, seed, temperature, pitch_temperature
+        )
         if not as_json:
             click.echo(
                 f"Yang-Lerch mean overlapping area, {num_samples} pieces of {num_steps} "
-                f"16th steps at temperature {temperature:g} (real vs real = ceiling, random "
+                f"16th steps at temperature {temperature:g}"
+                + (f", pitches at {pitch_temperature:g}" if pitch_temperature else "")
+                + " (real vs real = ceiling, random "
                 "notes = floor):"
             )
             click.echo(f"  {'reference':12s} {'ceiling':>8s} {'model':>8s} {'floor':>8s}")

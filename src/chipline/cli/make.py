@@ -23,6 +23,8 @@ from chipline.render import RenderConfig, TrackResult
 @click.option("--key", help="Key of every track, e.g. C, Am, F#m, Bb major [one per track].")
 @click.option("--seed", type=int, help="Same seed and options, same folder [0].")
 @click.option("--temperature", type=float, help="Sampling temperature; lower is safer [0.9].")
+@click.option("--pitch-temperature", type=float,
+              help="Temperature of the notes' pitches alone [--temperature].")  # fmt: skip
 @click.option("--workers", "num_workers", type=int, help="Render processes; 0: one per CPU [1].")
 @click.option("--drums/--no-drums", default=None, help="Add a drum groove on the noise channel.")
 @click.option("--model", type=click.Path(exists=True, path_type=Path),

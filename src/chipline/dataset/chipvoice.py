@@ -4,7 +4,9 @@ Each file is arranged for every chip in `chips`, cut where the meter changes, th
 of at most `max_bars` bars. Each window is encoded (key estimate, LOOP header) transposed by
 `transpose_min..transpose_max` (the codec's `normalize` folds pitches into the voice ranges) and,
 for the train split, also rotated by `num_rotations` random whole-bar cyclic shifts, so the model
-sees the end of a window run on into its beginning. The folder layout is `store`'s.
+sees the end of a window run on into its beginning. The folder layout is `store`'s; its meta
+also holds `key_prior`, the share of each header key (KEY_0..KEY_23) among the training windows
+before transposition, which transposition hides from the model (see `model_controls`).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class ChipVoiceDatasetConfig:
 class _FileResult:
     sequences: list[npt.NDArray[np.uint16]] = field(default_factory=list)
     num_windows: int = 0
+    keys: list[int] = field(default_factory=list)  # header key index of each window
     rejects: list[dict[str, object]] = field(default_factory=list)
 
 
@@ -153,6 +156,7 @@ def process_file(path: Path, is_eval: bool, index: int, cfg: ChipVoiceDatasetCon
                 result.rejects.append({"window": number, "chip": score.chip, "reason": reason})
                 continue
             result.num_windows += 1
+            result.keys.append(cv.header_of(cv.normalize(window, True), True).key.index)
             result.sequences.extend(_augmented(window, is_eval, cfg, rng))
     return result
 
@@ -203,8 +207,11 @@ def build_chipvoice_dataset(
     pieces: dict[str, list[int]] = {"train": [], "eval": []}
     report: list[dict[str, Any]] = []
     num_windows = 0
+    keys = np.zeros(24)
     for (index, _, is_eval), result in zip(tasks, _run(tasks, cfg), strict=True):
         side = "eval" if is_eval else "train"
+        if not is_eval:
+            np.add.at(keys, result.keys, 1)
         seqs[side].extend(result.sequences)
         pieces[side].extend([index] * len(result.sequences))
         report.extend({"file": names[index], "split": side, **r} for r in result.rejects)
@@ -223,6 +230,8 @@ def build_chipvoice_dataset(
         "eval_tokens": packed["eval"].num_tokens,
     }
     meta = store.dataset_meta(cv.CODEC_NAME, asdict(cfg), names, flags, counts)
+    if keys.sum():
+        meta["key_prior"] = (keys / keys.sum()).round(6).tolist()
     store.write_json(out_dir / store.META_FILE, meta)
     return counts
 

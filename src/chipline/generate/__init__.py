@@ -31,6 +31,7 @@ class SampleConfig:
     num_steps: int = 128  # 16th steps per output, the primer included
     qpm: float | None = None  # None: the MIDI primer's tempo, else 120
     temperature: float = 1.0
+    pitch_temperature: float | None = None  # a new note's pitch; None: the temperature
     beam_size: int = 1
     branch_factor: int = 1
     steps_per_iteration: int = 1
@@ -43,6 +44,7 @@ class SampleConfig:
             "num_outputs": self.num_outputs >= 1,
             "num_steps": self.num_steps >= 1,
             "temperature": self.temperature > 0,
+            "pitch_temperature": self.pitch_temperature is None or self.pitch_temperature > 0,
             "beam_size": self.beam_size >= 1,
             "branch_factor": self.branch_factor >= 1,
             "steps_per_iteration": self.steps_per_iteration >= 1,
@@ -76,7 +78,8 @@ def sample_songs(model: NumpyLSTM, cfg: SampleConfig, primer: Primer) -> list[So
     conditioned = cfg.condition_on_primer and bool(primer.notes)
     prefix = primer.tokens() if conditioned else np.array([polyphony.START], np.uint16)
     inject = primer.step_events() if cfg.inject_primer_during_generation else []
-    search = Search(cfg.temperature, cfg.beam_size, cfg.branch_factor, cfg.steps_per_iteration)
+    search = Search(cfg.temperature, cfg.beam_size, cfg.branch_factor, cfg.steps_per_iteration,
+                    cfg.pitch_temperature)  # fmt: skip
     # One event at a time means many tiny matrix products: extra BLAS threads only contend.
     with threadpool_limits(limits=1, user_api="blas"):
         outputs = generate_tokens(

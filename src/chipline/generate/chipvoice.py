@@ -36,7 +36,7 @@ __all__ = [
     "seam_mismatch",
 ]
 
-_METER_SLOT, _BARS_SLOT = 3, 5  # header positions (after START, chip, key) of meter and bars
+_KEY_SLOT, _METER_SLOT, _BARS_SLOT = 2, 3, 5  # header positions (START is 0, the chip 1)
 
 
 class _Rows:
@@ -102,14 +102,23 @@ class _Rows:
         ]
 
     def _draw(self, live: list[int], rng: np.random.Generator) -> npt.NDArray[np.int64]:
-        """One token per live row from the tempered, masked softmax."""
+        """One token per live row from the tempered, masked softmax (a row about to write a
+        pitch at the pitch temperature)."""
         allowed = np.stack(
             [
                 constrain(self.grammars[i], self.controls, self.pitch[i], self.bar_notes[i])
                 for i in live
             ]  # fmt: skip
         )
-        logits = (self.logits[live] + self.bias).astype(np.float64) / self.controls.temperature
+        controls = self.controls
+        pitch_temperature = controls.pitch_temperature
+        if pitch_temperature is None:
+            pitch_temperature = controls.temperature
+        temperature = [
+            pitch_temperature if self.grammars[i].note_stage == "pitch" else controls.temperature
+            for i in live
+        ]  # fmt: skip
+        logits = (self.logits[live] + self.bias).astype(np.float64) / np.c_[temperature]
         logits = np.where(allowed, logits, -np.inf)
         probs = np.exp(logits - logits.max(axis=1, keepdims=True))
         cumulative = np.cumsum(probs, axis=1)
@@ -206,7 +215,9 @@ def model_controls(model: NumpyLSTM, rng: np.random.Generator, num_steps: int) -
     notes are the model's own.
 
     The length is drawn, not set: the model learns what kind of piece is how long (a 16-bar
-    reel, an 8-bar chorale phrase), so fixing it would pick the kind of music too.
+    reel, an 8-bar chorale phrase), so fixing it would pick the kind of music too. The key comes
+    from the model's `key_prior` where it has one: its training windows were transposed, so its
+    own key distribution is near uniform where real pieces keep to a few keys.
     """
     grammar, tokens = ChipVoiceGrammar(), [cv.START]
     grammar.advance(cv.START)
@@ -219,6 +230,9 @@ def model_controls(model: NumpyLSTM, rng: np.random.Generator, num_steps: int) -
             allowed[cv.BARS_BASE : cv.BARS_BASE + need - 1] = False
         x = np.where(allowed, logits[0].astype(np.float64), -np.inf)
         probs = np.exp(x - x.max())
+        if len(tokens) == _KEY_SLOT and model.key_prior.size:
+            probs = np.zeros(probs.size)
+            probs[cv.KEY_BASE : cv.KEY_BASE + model.key_prior.size] = model.key_prior
         token = int(rng.choice(probs.size, p=probs / probs.sum()))
         grammar.advance(token)
         tokens.append(token)

@@ -42,6 +42,7 @@ class Controls:
     in_key: bool = True
     key_bias: float = 0.5  # logit bonus for the tonic (0.75 and 0.5 of it: third and fifth)
     temperature: float = 1.0
+    pitch_temperature: float | None = None  # a note's pitch; None: the temperature
     num_candidates: int = 16  # last-bar candidates scored against the loop seam
     seam_weight: float = 8.0  # nats of seam likelihood one voice's change at the seam costs
 
@@ -59,8 +60,13 @@ class Controls:
         most = len(CHIP_VOICES[self.chip])
         if self.voices is not None and not 1 <= self.voices <= most:
             raise ConfigError(f"voices must be 1..{most} on the {self.chip}, got {self.voices}")
-        if self.temperature <= 0 or self.num_candidates < 1 or self.key_bias < 0:
-            raise ConfigError("temperature must be > 0, num_candidates >= 1, key_bias >= 0")
+        pitch_temperature = (
+            self.temperature if self.pitch_temperature is None else self.pitch_temperature
+        )
+        if min(self.temperature, pitch_temperature) <= 0 or self.num_candidates < 1:
+            raise ConfigError("temperatures must be > 0 and num_candidates >= 1")
+        if self.key_bias < 0:
+            raise ConfigError("key_bias must be >= 0")
 
 
 def header_tokens(controls: Controls) -> list[int]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from chipline.encoding.polyphony import END, STEP_END
+from chipline.encoding.polyphony import CONTINUED_NOTE_BASE, END, NEW_NOTE_BASE, STEP_END
 from chipline.encoding.polyphony_grammar import GrammarState
 from chipline.model.infer import NumpyLSTM, State
 
@@ -25,6 +25,7 @@ class Search:
     beam_size: int = 1
     branch_factor: int = 1
     steps_per_iteration: int = 1
+    pitch_temperature: float | None = None  # the attacks' pitches among themselves; None: the same
 
 
 class _Batch:
@@ -92,7 +93,7 @@ def generate_tokens(
             live = batch.grammar.num_steps < num_steps
             if not live.any():
                 break
-            _advance(model, batch, live, search.temperature, rng, inject, inject_start_step, beam)
+            _advance(model, batch, live, search, rng, inject, inject_start_step, beam)
         if beam:
             batch.select(_best(batch.score, num_outputs, width))
     best = _best(batch.score, num_outputs, 1) if width > 1 else np.arange(num_outputs)
@@ -103,7 +104,7 @@ def _advance(
     model: NumpyLSTM,
     batch: _Batch,
     live: npt.NDArray[np.bool_],
-    temperature: float,
+    search: Search,
     rng: np.random.Generator,
     inject: Sequence[Sequence[int]],
     inject_start_step: int,
@@ -116,7 +117,9 @@ def _advance(
         for r in np.flatnonzero((forced >= 0) & live).tolist():
             batch.pending[r].pop(0)
     allowed = batch.grammar.allowed(allow_end=False)
-    z = np.where(allowed, batch.logits * np.float32(1.0 / temperature), -np.inf)
+    z = np.where(allowed, batch.logits * np.float32(1.0 / search.temperature), -np.inf)
+    if search.pitch_temperature is not None:
+        z = _retemper_pitches(z, batch.logits, allowed, search.pitch_temperature)
     z -= z.max(axis=1, keepdims=True)
     cumulative = np.cumsum(np.exp(z), axis=1)  # unnormalised: compare with u * total
     total = cumulative[:, -1:]
@@ -139,6 +142,27 @@ def _advance(
         batch.state = [(np.where(keep, h, h0), np.where(keep, c, c0))
                        for (h, c), (h0, c0) in zip(state, batch.state, strict=True)]  # fmt: skip
     _queue_injection(batch, live & (tokens == STEP_END), inject, inject_start_step)
+
+
+def _retemper_pitches(
+    z: npt.NDArray[np.floating], logits: npt.NDArray[np.float32], allowed: npt.NDArray[np.bool_],
+    pitch_temperature: float,
+) -> npt.NDArray[np.float64]:  # fmt: skip
+    """`z` (tempered logits) with the NEW_NOTE tokens tempered among themselves at
+    `pitch_temperature`, their total probability unchanged: whether a note starts is drawn at
+    the temperature, which pitch it has at the pitch temperature."""
+    out = z.astype(np.float64)
+    new = slice(NEW_NOTE_BASE, CONTINUED_NOTE_BASE)
+    pitch = np.where(allowed[:, new], logits[:, new] / np.float64(pitch_temperature), -np.inf)
+    rows = np.isfinite(pitch).any(axis=1)
+    out[rows, new] = _logsumexp(out[rows, new]) + pitch[rows] - _logsumexp(pitch[rows])
+    return out
+
+
+def _logsumexp(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Per row, keeping the last axis (every row has a finite entry)."""
+    top = x.max(axis=1, keepdims=True)
+    return top + np.log(np.exp(x - top).sum(axis=1, keepdims=True))
 
 
 def _queue_injection(

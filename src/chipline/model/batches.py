@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -56,12 +57,14 @@ def load_splits(path: Path) -> tuple[Split, Split]:
     )
 
 
-def dataset_codec(path: Path) -> tuple[str, int]:
-    """(codec name, vocabulary size) of a dataset folder, from its meta.json."""
+def dataset_model_fields(path: Path) -> dict[str, Any]:
+    """The `ModelConfig` fields a dataset folder sets, from its meta.json: the codec, the
+    vocabulary size and (chip-voice) the header key prior."""
     from chipline.dataset import load_dataset
 
     meta = load_dataset(path).meta
-    return str(meta["codec"]), int(meta["vocab_size"])
+    return {"codec": str(meta["codec"]), "vocab_size": int(meta["vocab_size"]),
+            "key_prior": tuple(float(p) for p in meta.get("key_prior", ()))}  # fmt: skip
 
 
 def _checked(

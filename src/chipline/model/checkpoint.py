@@ -3,7 +3,8 @@
 A model dir holds
   config.json        {"format": "chipline-model", "format_version": 1, "arch": "lstm",
                       "codec": "polyphony", "codec_version": 1, "vocab_size": 259,
-                      "layer_sizes": [...], "dropout": ..., "training": {...}}
+                      "layer_sizes": [...], "dropout": ..., "training": {...},
+                      "key_prior": [24 shares] (chip-voice, optional)}
   model.safetensors  lstm.weight_ih_l{k} (4H, in), lstm.weight_hh_l{k} (4H, H),
                      lstm.bias_ih_l{k} (4H,), lstm.bias_hh_l{k} (4H,) in torch gate order
                      i, f, g, o; head.weight (V, H), head.bias (V,).
@@ -18,7 +19,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,11 @@ def model_config(
     dropout: float,
     training: Mapping[str, Any] | None = None,
     codec: str = CODEC,
+    key_prior: Sequence[float] = (),
 ) -> dict[str, Any]:
-    """The `config.json` dict for an LSTM over `codec` (polyphony or chipvoice)."""
-    return {
+    """The `config.json` dict for an LSTM over `codec` (polyphony or chipvoice); a chip-voice
+    model's `key_prior` is the share of each header key (KEY_0..KEY_23) in its training data."""
+    config = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "arch": ARCH,
@@ -61,6 +64,9 @@ def model_config(
         "dropout": float(dropout),
         "training": dict(training or {}),
     }
+    if key_prior:
+        config["key_prior"] = [float(p) for p in key_prior]
+    return config
 
 
 def expected_shapes(config: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -170,7 +176,16 @@ def load_config(model_dir: Path) -> dict[str, Any]:
         raise ModelError(f"{path}: layer_sizes must be a non-empty list of integers")
     if not isinstance(config.get("vocab_size"), int):
         raise ModelError(f"{path}: vocab_size must be an integer")
+    if "key_prior" in config and not _is_key_prior(config["key_prior"]):
+        raise ModelError(f"{path}: key_prior must be 24 shares, none negative, not all zero")
     return config
+
+
+def _is_key_prior(value: object) -> bool:
+    if not isinstance(value, list) or len(value) != 24:
+        return False
+    numbers = all(isinstance(p, int | float) and not isinstance(p, bool) for p in value)
+    return numbers and min(value) >= 0 and sum(value) > 0
 
 
 def load_model(path: Path) -> tuple[dict[str, Any], Weights]:

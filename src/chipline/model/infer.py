@@ -32,6 +32,8 @@ class NumpyLSTM:
         self.vocab_size = int(config["vocab_size"])
         self.codec = str(config.get("codec", "polyphony"))  # the token layout it reads
         self.layer_sizes = [int(n) for n in config["layer_sizes"]]
+        # chip-voice: the training data's header key shares, or none
+        self.key_prior = np.asarray(config.get("key_prior", []), dtype=np.float64)
         f32 = np.float32
         # Transposed copies so every product is (B, in) @ (in, 4H), contiguous in memory.
         self._w_in = [np.ascontiguousarray(weights[f"lstm.weight_ih_l{k}"].T, dtype=f32)

@@ -35,6 +35,7 @@ class ModelConfig:
     layer_sizes: tuple[int, ...] = (256, 256, 256)  # Magenta's rnn_layer_sizes
     dropout: float = 0.5  # drop probability = 1 - Magenta's dropout_keep_prob
     codec: str = "polyphony"  # the token codec (set from the dataset by `train`)
+    key_prior: tuple[float, ...] = ()  # chip-voice: the dataset's header key shares (the same)
 
 
 PRESETS: dict[str, ModelConfig] = {
@@ -121,6 +122,7 @@ class PolyphonyLSTM(nn.Module):
             self.cfg.dropout,
             training,
             codec=self.cfg.codec,
+            key_prior=self.cfg.key_prior,
         )
 
 
@@ -131,6 +133,7 @@ def config_from_file(config: dict) -> ModelConfig:
         layer_sizes=tuple(int(n) for n in config["layer_sizes"]),
         dropout=float(config.get("dropout", 0.0)),
         codec=str(config.get("codec", "polyphony")),
+        key_prior=tuple(float(p) for p in config.get("key_prior", ())),
     )
 
 

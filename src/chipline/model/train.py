@@ -36,7 +36,7 @@ from chipline.model.batches import (
     IGNORE_INDEX,
     Split,
     collate,
-    dataset_codec,
+    dataset_model_fields,
     epoch_plan,
     eval_plan,
     fingerprint,
@@ -103,8 +103,7 @@ def train(cfg: TrainConfig, dataset: Path, run_dir: Path, progress: Progress | N
     autocast, scaler = _precision(cfg.precision, device)
     run_dir = Path(run_dir)
     train_split, eval_split = load_splits(Path(dataset))
-    codec, vocab_size = dataset_codec(Path(dataset))
-    cfg = replace(cfg, model=replace(cfg.model, codec=codec, vocab_size=vocab_size))
+    cfg = replace(cfg, model=replace(cfg.model, **dataset_model_fields(Path(dataset))))
     if train_split.lengths.size == 0 or int(train_split.lengths.max(initial=0)) < 2:
         raise ConfigError(f"{dataset}: the training split has no sequences to learn from")
     data = fingerprint(train_split)
