@@ -19,6 +19,7 @@ from chipline.score import (
     TimeSignature,
     describe,
     max_polyphony,
+    meter_changes,
     parse_midi,
     quantize,
     read_midi,
@@ -304,3 +305,10 @@ def test_running_status_survives_meta_and_sysex_events():
 def test_a_data_byte_with_no_status_is_refused():
     with pytest.raises(MidiFileError, match="bad.mid: corrupt MIDI data"):
         parse_midi(smf(b"\x00\x3c\x64" + EOT), "bad.mid")
+
+
+def test_only_a_new_meter_is_a_meter_change():
+    sigs = (TimeSignature(0, 3, 4), TimeSignature(960, 3, 4), TimeSignature(1920, 6, 8),
+            TimeSignature(2880, 6, 8), TimeSignature(3840, 3, 4))  # fmt: skip
+    assert meter_changes(sigs) == [sigs[0], sigs[2], sigs[4]]
+    assert meter_changes(()) == []

@@ -72,6 +72,10 @@ class TimeSignature:
     numerator: int = 4
     denominator: int = 4
 
+    @property
+    def meter(self) -> tuple[int, int]:
+        return self.numerator, self.denominator
+
 
 @dataclass(frozen=True)
 class Song:
@@ -127,6 +131,14 @@ def ticks_to_sec(
 
 def bar_length_ticks(sig: TimeSignature, ticks_per_beat: int) -> int:
     return max(1, ticks_per_beat * 4 * sig.numerator // sig.denominator)
+
+
+def meter_changes(signatures: Sequence[TimeSignature]) -> list[TimeSignature]:
+    """The first time signature and each one that changes the meter: one that repeats the
+    meter in force (as at a repeat sign) is no change."""
+    return [
+        sig for k, sig in enumerate(signatures) if k == 0 or sig.meter != signatures[k - 1].meter
+    ]
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,15 @@ from chipline.dataset.build import eval_flags, find_midi_files
 from chipline.dataset.pieces import DatasetConfig
 from chipline.encoding import chipvoice as cv
 from chipline.errors import ChiplineError, ConfigError
-from chipline.score import Song, Tempo, TimeSignature, bar_length_ticks, read_midi, tempo_at
+from chipline.score import (
+    Song,
+    Tempo,
+    TimeSignature,
+    bar_length_ticks,
+    meter_changes,
+    read_midi,
+    tempo_at,
+)
 
 
 @dataclass(frozen=True)
@@ -75,10 +83,7 @@ def windows(score: ChipScore, max_bars: int) -> Iterator[ChipScore]:
     window has one meter, the tempo in force at its start, loop start 0, and its notes shifted
     to start at tick 0 (a note is kept in the window it starts in, cut at its end).
     """
-    sigs = [
-        sig for k, sig in enumerate(score.time_signatures)
-        if k == 0 or _meter_of(sig) != _meter_of(score.time_signatures[k - 1])
-    ]  # fmt: skip
+    sigs = meter_changes(score.time_signatures)
     for k, sig in enumerate(sigs):
         stop = sigs[k + 1].tick if k + 1 < len(sigs) else score.end_tick
         bar = bar_length_ticks(sig, score.ticks_per_beat)
@@ -87,10 +92,6 @@ def windows(score: ChipScore, max_bars: int) -> Iterator[ChipScore]:
             yield _cut(
                 score, start, num_bars * bar, TimeSignature(0, sig.numerator, sig.denominator)
             )
-
-
-def _meter_of(sig: TimeSignature) -> tuple[int, int]:
-    return sig.numerator, sig.denominator
 
 
 def _cut(score: ChipScore, start: int, length: int, sig: TimeSignature) -> ChipScore:
@@ -163,7 +164,7 @@ def process_file(path: Path, is_eval: bool, index: int, cfg: ChipVoiceDatasetCon
 
 def _reject_reason(window: ChipScore, cfg: ChipVoiceDatasetConfig) -> str:
     sig = window.time_signatures[0]
-    if cv.codec_meter(_meter_of(sig)) is None:
+    if cv.codec_meter(sig.meter) is None:
         return "unsupported_meter"
     if window.end_tick < cfg.min_bars * bar_length_ticks(sig, window.ticks_per_beat):
         return "too_short"

@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from chipline.encoding import polyphony
 from chipline.errors import ConfigError, MidiFileError
-from chipline.score import Song, read_midi
+from chipline.score import Song, meter_changes, read_midi
 
 
 @dataclass(frozen=True)
@@ -139,15 +139,11 @@ def split_parts(song: Song, keep_drums: bool = False) -> list[tuple[Notes, int]]
 
 
 def _time_change_ticks(song: Song) -> list[int]:
-    """Ticks (> 0) where the tempo or the time signature really changes."""
-    tempos = [(t.tick, t.us_per_beat) for t in song.tempos]
-    metres = [(s.tick, (s.numerator, s.denominator)) for s in song.time_signatures]
-    cuts: set[int] = set()
-    for events in (tempos, metres):
-        for (_, before), (tick, value) in zip(events, events[1:], strict=False):
-            if value != before and tick > 0:
-                cuts.add(tick)
-    return sorted(cuts)
+    """Ticks (> 0) where the tempo or the meter really changes."""
+    tempos = [t.tick for t, before in zip(song.tempos[1:], song.tempos, strict=False)
+              if t.us_per_beat != before.us_per_beat]  # fmt: skip
+    meters = [sig.tick for sig in meter_changes(song.time_signatures)[1:]]
+    return sorted({tick for tick in (*tempos, *meters) if tick > 0})
 
 
 def _reject_reason(notes: Notes, num_steps: int, cfg: DatasetConfig) -> tuple[str, str] | None:
