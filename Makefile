@@ -40,10 +40,10 @@ model: $(BIN)/.installed
 	cp $(RUN)/checkpoints/step-00012000/config.json \
 	   $(RUN)/checkpoints/step-00012000/model.safetensors src/chipline/models/default/
 
-# A chip-voice model of the same corpus, mix, size and training time (bench/models/chipvoice-2x128,
-# for `chipline make --model`; it does not beat the default on sample quality, see BENCHMARKS.md).
+# The bundled chip-voice model (src/chipline/models/chipvoice, `chipline make --model chipvoice`):
+# the same corpus, mix, size and training time as the default; see BENCHMARKS.md.
 CV_RUN ?= build/runs/chipvoice
-CV_MODEL ?= bench/models/chipvoice-2x128
+CV_MODEL ?= src/chipline/models/chipvoice
 model-chipvoice: $(BIN)/.installed
 	for p in bach folk game; do \
 	  $(BIN)/chipline ingest $(CORPUS)/$$p --out build/data/cv-$$p --codec chipvoice \

@@ -7,7 +7,7 @@ last-bar candidate, make's temperature 0.9), and reports how many a key estimate
 Kessler over pitched notes weighted by length) hears in the asked key, and the mean pitch-class
 entropy of the pieces (bits over note counts; the real chorales have 2.90, the fiddle tunes 2.58).
 
-    python bench/keybias.py --model bench/models/chipvoice-2x128
+    python bench/keybias.py --model src/chipline/models/chipvoice
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ pieces (`chipline.evaluate.sample_quality`). The polyphony model's pieces are cu
 (16 bars of 16 steps), as `chipline make` delivers them. Lower ratios are better; 1.0 means the
 seam is like any other bar line.
 
-    python bench/loopseam.py --chipvoice-model bench/models/chipvoice-2x128
+    python bench/loopseam.py --chipvoice-model src/chipline/models/chipvoice
 """
 
 from __future__ import annotations

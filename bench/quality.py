@@ -15,7 +15,7 @@ The row "real training pieces" is what a perfect sampler of the training mix wou
 training split's own pieces, drawn in the mix's shares, in place of a model's samples.
 
     python bench/quality.py --model src/chipline/models/default \\
-        --model bench/models/chipvoice-2x128 --seeds 5
+        --model src/chipline/models/chipvoice --seeds 5
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ class MakeConfig:
     drums: bool = True
     min_notes_per_bar: float = 3.0  # fewer pitched notes than this per bar: sample again
     max_attempts: int = 8
-    model: str = ""  # model dir; empty: the bundled default model
+    model: str = ""  # model or run dir, or a bundled model (BUNDLED_MODELS); empty: "default"
     num_workers: int = 1  # render processes (0: one per CPU); on a busy machine 1 is fastest
     # Chip-voice models only (`make_chipvoice`): the header controls and the form.
     density: int = 2  # 0 sparse .. 3 busy
@@ -95,12 +95,30 @@ class MakeConfig:
             parse_key(self.key)
 
 
-def bundled_model_dir() -> Path:
-    """The default model shipped inside the package (`chipline/models/default/`)."""
-    path = Path(str(resources.files("chipline").joinpath("models", "default")))
+BUNDLED_MODELS = ("default", "chipvoice")  # shipped in the package: chipline/models/NAME/
+
+
+def bundled_model_dir(name: str = "default") -> Path:
+    """A model shipped inside the package (`chipline/models/NAME/`)."""
+    path = Path(str(resources.files("chipline").joinpath("models", name)))
     if not (path / "config.json").is_file():
-        raise ModelError(f"{path}: the bundled default model is missing; reinstall chipline")
+        raise ModelError(f"{path}: the bundled {name} model is missing; reinstall chipline")
     return path
+
+
+def model_dir(model: str) -> Path:
+    """The model dir that `model` (`MakeConfig.model`) names: a model or run dir, else a
+    bundled model's name; empty: the default model. A path wins over a name."""
+    if not model:
+        return bundled_model_dir()
+    if Path(model).exists():
+        return Path(model)
+    if model in BUNDLED_MODELS:
+        return bundled_model_dir(model)
+    raise ConfigError(
+        f"{model}: no such model dir or run dir, and not a bundled model "
+        f"({', '.join(BUNDLED_MODELS)})"
+    )
 
 
 def compose(model: NumpyLSTM, cfg: MakeConfig) -> list[Song]:
@@ -203,13 +221,14 @@ def make(
         ChiplineError: the first track that failed to render.
     """
     out_dir = Path(out_dir)
-    _clear(out_dir, render.overwrite)
-    model_dir = Path(cfg.model) if cfg.model else bundled_model_dir()
     from chipline.make_chipvoice import make_chipvoice, model_codec
 
-    if model_codec(model_dir) == "chipvoice":
-        return make_chipvoice(out_dir, model_dir, cfg, render, on_track)
-    model = load_generator(model_dir)
+    path = model_dir(cfg.model)
+    codec = model_codec(path)  # a model dir that cannot be read is refused before any clearing
+    _clear(out_dir, render.overwrite)
+    if codec == "chipvoice":
+        return make_chipvoice(out_dir, path, cfg, render, on_track)
+    model = load_generator(path)
     songs = compose(model, cfg)
     source = out_dir / SOURCE_DIR
     source.mkdir(parents=True, exist_ok=True)

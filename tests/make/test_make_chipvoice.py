@@ -26,7 +26,7 @@ def _ogg_loop(path: Path) -> tuple[int, int]:
     return int(start.group(1)), int(length.group(1))
 
 
-def _make(runner, model: Path, out: Path, *extra: str):
+def _make(runner, model: Path | str, out: Path, *extra: str):
     args = ["make", "--model", str(model), "--out", str(out), "--loop", "--key", "A minor"]
     result = runner.invoke(cli, [*args, "--qpm", "140", "--tracks", "4", *extra])
     assert result.exit_code == 0, result.output
@@ -57,10 +57,7 @@ def test_stingers_are_one_shots_without_loop_tags(runner, tmp_path):
 
 @pytest.mark.slow
 def test_make_with_the_trained_chipvoice_model_is_in_a_minor(runner, tmp_path):
-    model = Path(__file__).resolve().parents[2] / "bench" / "models" / "chipvoice-2x128"
-    if not (model / "model.safetensors").is_file():
-        pytest.skip(f"{model}: the trained chip-voice model is not in this checkout")
-    oggs = _make(runner, model, tmp_path / "out", "--bars", "16")
+    oggs = _make(runner, "chipvoice", tmp_path / "out", "--bars", "16")
     assert len(oggs) == 4
     for ogg in oggs:
         song = read_midi(tmp_path / "out" / "source" / f"{ogg.stem}.mid")
@@ -145,3 +142,36 @@ def test_the_pitch_temperature_reaches_the_sampler_and_nonsense_is_refused(runne
     assert result.exit_code != 0
     assert "pitch_temperature" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_the_bundled_chipvoice_model_is_named_by_its_name(runner, tmp_path):
+    from chipline.make import bundled_model_dir, model_dir
+    from chipline.make_chipvoice import model_codec
+
+    assert model_codec(model_dir("chipvoice")) == "chipvoice"
+    assert model_codec(model_dir("")) == model_codec(model_dir("default")) == "polyphony"
+    assert model_dir("chipvoice") == bundled_model_dir("chipvoice")
+    own = tiny_model_dir(tmp_path / "chipvoice")  # a path wins over a name
+    assert model_dir(str(own)) == own
+    out = tmp_path / "out"
+    args = ["make", "--model", "chipvoice", "--out", str(out), "--tracks", "1", "--bars", "2"]
+    result = runner.invoke(cli, [*args, "--key", "G"])
+    assert result.exit_code == 0, result.output
+    assert len(list(out.glob("track-*.ogg"))) == 1
+
+
+def test_an_unknown_or_unreadable_model_is_refused_before_anything_is_cleared(runner, tmp_path):
+    out = tmp_path / "out"
+    args = ["make", "--model", "chipvoice", "--out", str(out), "--tracks", "1", "--bars", "2"]
+    assert runner.invoke(cli, args).exit_code == 0
+    before = sorted(p.name for p in out.iterdir())
+    result = runner.invoke(cli, [*args[:2], "nosuch", *args[3:], "--overwrite"])
+    assert result.exit_code != 0
+    assert "nosuch: no such model dir or run dir, and not a bundled model" in result.output
+    assert "default, chipvoice" in result.output
+    not_a_model = tmp_path / "empty"
+    not_a_model.mkdir()
+    result = runner.invoke(cli, [*args[:2], str(not_a_model), *args[3:], "--overwrite"])
+    assert result.exit_code != 0
+    assert "empty" in result.output
+    assert sorted(p.name for p in out.iterdir()) == before

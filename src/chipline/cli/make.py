@@ -27,8 +27,8 @@ from chipline.render import RenderConfig, TrackResult
               help="Temperature of the notes' pitches alone [--temperature].")  # fmt: skip
 @click.option("--workers", "num_workers", type=int, help="Render processes; 0: one per CPU [1].")
 @click.option("--drums/--no-drums", default=None, help="Add a drum groove on the noise channel.")
-@click.option("--model", type=click.Path(exists=True, path_type=Path),
-              help="Model dir or run dir [the bundled default model].")  # fmt: skip
+@click.option("--model", help="Model dir or run dir, or a bundled model: default (polyphony) "
+              "or chipvoice (written in the chip's voices) [default].")  # fmt: skip
 @click.option("--chip", type=click.Choice(["nes", "vrc6"]), help="Voices: nes (2A03) or vrc6.")
 @click.option(
     "--loop/--no-loop", "loop_audio", default=None, help="Loopable tracks with loop points [loop]."
@@ -46,7 +46,7 @@ from chipline.render import RenderConfig, TrackResult
 @click.option("--overwrite", is_flag=True, default=None, help="Replace an earlier make folder.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="TOML file with [make] and [render] tables.")  # fmt: skip
-def make(out_dir: Path, model: Path | None, config_file: Path | None, chip: str | None,
+def make(out_dir: Path, model: str | None, config_file: Path | None, chip: str | None,
          loop_audio: bool | None, formats: tuple[str, ...] | None, loudness: str | None,
          backend: str | None, overwrite: bool | None, **flags: Any) -> None:  # fmt: skip
     """Write new tracks with the bundled model and render them into a game-ready folder.
@@ -58,7 +58,7 @@ def make(out_dir: Path, model: Path | None, config_file: Path | None, chip: str 
     from chipline.make import make as run_make
 
     base = load_toml(config_file, MakeConfig, "make") if config_file else MakeConfig()
-    cfg = override(base, model=str(model) if model else None, **flags)
+    cfg = override(base, model=model, **flags)
     from chipline.make import MAKE_RENDER
 
     render_base = MAKE_RENDER
