@@ -133,3 +133,20 @@ def test_magenta_boolean_flags_work_bare_too(runner, tmp_path):
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert sorted(p.name[-6:] for p in (tmp_path / "out").iterdir()) == ["_1.mid", "_2.mid"]
+
+
+def test_the_pitch_temperature_changes_the_pitches(runner, run_dir, tmp_path):
+    def pitches(*extra: str) -> list[list[int]]:
+        out = tmp_path / "-".join(extra or ("plain",))
+        args = ["generate", "--run-dir", str(run_dir), "--output-dir", str(out),
+                "--num-outputs", "3", "--bars", "2", "--seed", "4", *extra]  # fmt: skip
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        return [[n.pitch for n in read_midi(f).notes] for f in sorted(out.glob("*.mid"))]
+
+    assert pitches() == pitches("--pitch-temperature", "1.0")  # the same as --temperature
+    assert pitches() != pitches("--pitch-temperature", "0.05")
+    refused = runner.invoke(cli, ["generate", "--run-dir", str(run_dir), "--output-dir",
+                                  str(tmp_path / "no"), "--pitch-temperature", "0"])  # fmt: skip
+    assert refused.exit_code != 0
+    assert "pitch_temperature" in refused.output

@@ -46,6 +46,8 @@ def _bool(*names: str, default: bool, help: str) -> Any:
 @_bool("--inject-primer-during-generation", "--inject_primer_during_generation", default=True,
        help="Play the primer's notes into the generated steps (to harmonise it).")  # fmt: skip
 @click.option("--temperature", type=float, default=1.0, show_default=True)
+@click.option("--pitch-temperature", type=float,
+              help="Temperature of a new note's pitch alone [--temperature].")  # fmt: skip
 @click.option("--beam-size", "--beam_size", "beam_size", type=int, default=1, show_default=True)
 @click.option("--branch-factor", "--branch_factor", "branch_factor", type=int, default=1,
               show_default=True)  # fmt: skip
@@ -69,6 +71,7 @@ def generate(**opts: Any) -> None:
         num_steps=_num_steps(opts["num_steps"], opts["bars"]),
         qpm=opts["qpm"],
         temperature=opts["temperature"],
+        pitch_temperature=opts["pitch_temperature"],
         beam_size=opts["beam_size"],
         branch_factor=opts["branch_factor"],
         steps_per_iteration=opts["steps_per_iteration"],
