@@ -18,7 +18,7 @@ from chipline.arrange import load_preset, write_arranged_midi
 from chipline.chip import VOICES, ChipScore
 from chipline.encoding import chipvoice as cv
 from chipline.errors import ChiplineError, ConfigError, ModelError
-from chipline.generate.chipvoice import Controls, generate
+from chipline.generate.chipvoice import Controls, generate, prior_key
 from chipline.keys import Key, parse_key
 from chipline.master import folder
 from chipline.model.infer import NumpyLSTM
@@ -94,8 +94,7 @@ def _drawn_key(model: NumpyLSTM, rng: np.random.Generator, choices: tuple[str, .
     `choices`."""
     if not model.key_prior.size:
         return parse_key(str(rng.choice(choices)))
-    index = int(rng.choice(model.key_prior.size, p=model.key_prior / model.key_prior.sum()))
-    return Key(index % 12, index >= 12)
+    return prior_key(model, rng)
 
 
 def _audible(score: ChipScore) -> bool:

@@ -31,6 +31,7 @@ __all__ = [
     "generate",
     "header_tokens",
     "model_controls",
+    "prior_key",
     "random_controls",
     "seam_logp",
     "seam_mismatch",
@@ -231,9 +232,9 @@ def model_controls(model: NumpyLSTM, rng: np.random.Generator, num_steps: int) -
         x = np.where(allowed, logits[0].astype(np.float64), -np.inf)
         probs = np.exp(x - x.max())
         if len(tokens) == _KEY_SLOT and model.key_prior.size:
-            probs = np.zeros(probs.size)
-            probs[cv.KEY_BASE : cv.KEY_BASE + model.key_prior.size] = model.key_prior
-        token = int(rng.choice(probs.size, p=probs / probs.sum()))
+            token = cv.KEY_BASE + prior_key(model, rng).index
+        else:
+            token = int(rng.choice(probs.size, p=probs / probs.sum()))
         grammar.advance(token)
         tokens.append(token)
         logits, state = model.step(np.array([token]), state)
@@ -241,6 +242,12 @@ def model_controls(model: NumpyLSTM, rng: np.random.Generator, num_steps: int) -
     return Controls(chip=h.chip, key=h.key, meter=h.meter, qpm=float(h.qpm),
                     num_bars=h.num_bars, density=h.density, voices=h.voices, loop=h.loop,
                     in_key=False, key_bias=0.0, num_candidates=1)  # fmt: skip
+
+
+def prior_key(model: NumpyLSTM, rng: np.random.Generator) -> Key:
+    """A key drawn in the shares of the model's `key_prior` (KEY_0..KEY_23; it must have one)."""
+    index = int(rng.choice(model.key_prior.size, p=model.key_prior / model.key_prior.sum()))
+    return Key(index % 12, index >= 12)
 
 
 def random_controls(rng: np.random.Generator, **fixed: object) -> Controls:

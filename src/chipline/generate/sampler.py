@@ -155,14 +155,9 @@ def _retemper_pitches(
     new = slice(NEW_NOTE_BASE, CONTINUED_NOTE_BASE)
     pitch = np.where(allowed[:, new], logits[:, new] / np.float64(pitch_temperature), -np.inf)
     rows = np.isfinite(pitch).any(axis=1)
-    out[rows, new] = _logsumexp(out[rows, new]) + pitch[rows] - _logsumexp(pitch[rows])
+    total = np.logaddexp.reduce(out[rows, new], axis=1, keepdims=True)
+    out[rows, new] = total + pitch[rows] - np.logaddexp.reduce(pitch[rows], axis=1, keepdims=True)
     return out
-
-
-def _logsumexp(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Per row, keeping the last axis (every row has a finite entry)."""
-    top = x.max(axis=1, keepdims=True)
-    return top + np.log(np.exp(x - top).sum(axis=1, keepdims=True))
 
 
 def _queue_injection(
